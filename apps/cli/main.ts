@@ -1,0 +1,6 @@
+/**
+ * The `eventlake` command (under construction).
+ *
+ * @module
+ */
+console.log("eventlake: under construction");

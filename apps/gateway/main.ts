@@ -1,0 +1,6 @@
+/**
+ * The eventlake gateway (under construction).
+ *
+ * @module
+ */
+export {};

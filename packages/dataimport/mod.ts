@@ -1,0 +1,14 @@
+/**
+ * `@eventlake/dataimport` — under construction.
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "@eventlake/dataimport";
+ * console.log(VERSION); // "0.1.0"
+ * ```
+ *
+ * @module
+ */
+
+/** The package version. */
+export const VERSION = "0.1.0";

@@ -1,0 +1,12 @@
+/**
+ * `@eventlake/parquet` — write and read Data Import event files in Parquet.
+ *
+ * @example
+ * ```ts
+ * import { bytesSource } from "@eventlake/parquet";
+ * console.log(bytesSource(new Uint8Array(4)).size); // 4
+ * ```
+ *
+ * @module
+ */
+export * from "./source.ts";
