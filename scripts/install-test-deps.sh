@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Installs, on a fresh Debian machine, what the test servers need. Idempotent; each step says what it does.
-# Steps that fail leave their tests skipped (with a message), never silently passed.
+# Installs, on a fresh Debian machine, what the test servers need, by running every
+# scripts/install/*.sh in turn. Each step is idempotent and says what it does. A step that fails
+# leaves its tests skipped (each such test says why), never silently passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
-# (steps are added by the packages that need a server)
+for step in scripts/install/*.sh; do
+  [ -e "$step" ] || continue
+  echo "install: $step" >&2
+  bash "$step" || { echo "install: $step failed" >&2; status=1; }
+done
 exit $status
