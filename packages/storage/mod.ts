@@ -4,11 +4,13 @@
  *
  * @example
  * ```ts
- * import type { ObjectStore } from "@eventlake/storage";
- * const describe = (store: ObjectStore): string => store.url;
- * console.log(typeof describe); // "function"
+ * import { checkKey } from "@eventlake/storage";
+ * console.log(checkKey("events/dt=2023-01-01/000000000000.parquet"));
  * ```
  *
  * @module
  */
 export type * from "./store.ts";
+export * from "./keys.ts";
+export * from "./s3.ts";
+export * from "./gcs.ts";
