@@ -12,5 +12,6 @@
  */
 export type * from "./store.ts";
 export * from "./keys.ts";
+export * from "./lake.ts";
 export * from "./s3.ts";
 export * from "./gcs.ts";
