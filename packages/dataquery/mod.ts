@@ -1,14 +1,14 @@
 /**
- * `@eventlake/dataquery` — under construction.
+ * `@eventlake/dataquery` — the Data Query service: engines, query lifecycle, results in object
+ * storage, data sources, identities.
  *
  * @example
  * ```ts
- * import { VERSION } from "@eventlake/dataquery";
- * console.log(VERSION); // "0.1.0"
+ * import type { QueryEngine } from "@eventlake/dataquery";
+ * const engineName = (engine: QueryEngine): string => engine.name;
+ * console.log(typeof engineName); // "function"
  * ```
  *
  * @module
  */
-
-/** The package version. */
-export const VERSION = "0.1.0";
+export type * from "./engine.ts";
