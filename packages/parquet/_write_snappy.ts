@@ -1,0 +1,148 @@
+/**
+ * Snappy compression into a reused buffer.
+ *
+ * hyparquet-writer ships a Snappy compressor, but it returns a fresh, repeatedly
+ * regrown buffer per page and writes byte by byte through a DataView; on our pages
+ * that made it the largest single cost after the encoders. This one writes the same
+ * format (raw Snappy: a varint length, then literal and copy elements, 64 KiB blocks)
+ * straight into a {@linkcode Bytes} that the writer reuses for every page.
+ *
+ * @module
+ */
+
+import type { Bytes } from "./_write_bytes.ts";
+
+const BLOCK_SIZE = 1 << 16;
+const HASH_BITS = 14;
+const HASH_SHIFT = 32 - HASH_BITS;
+const INPUT_MARGIN = 15;
+const table = new Int32Array(1 << HASH_BITS);
+
+/** Appends the Snappy compression of `input` to `out`. */
+export function snappyCompressInto(input: Uint8Array, out: Bytes): void {
+  const n = input.length;
+  // Worst case: every byte a literal, plus element headers.
+  out.ensure(n + Math.ceil(n / 6) + 40);
+  let value = n;
+  while (value > 0x7f) {
+    out.buf[out.pos++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  out.buf[out.pos++] = value;
+  for (let start = 0; start < n; start += BLOCK_SIZE) {
+    out.pos = compressBlock(input, start, Math.min(start + BLOCK_SIZE, n), out.buf, out.pos);
+  }
+}
+
+function load32(a: Uint8Array, i: number): number {
+  return a[i] | (a[i + 1] << 8) | (a[i + 2] << 16) | (a[i + 3] << 24);
+}
+
+function hash(x: number): number {
+  return Math.imul(x, 0x1e35a7bd) >>> HASH_SHIFT;
+}
+
+function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array, op: number) {
+  let nextEmit = start;
+  if (end - start >= INPUT_MARGIN) {
+    table.fill(-1);
+    const limit = end - INPUT_MARGIN;
+    let ip = start + 1;
+    let done = false;
+    while (!done) {
+      // Find a 4-byte match, skipping faster through data that does not compress.
+      let skip = 32;
+      let candidate = -1;
+      while (ip <= limit) {
+        const word = load32(src, ip);
+        const h = hash(word);
+        candidate = table[h];
+        table[h] = ip;
+        if (candidate >= 0 && load32(src, candidate) === word) break;
+        candidate = -1;
+        ip += skip++ >> 5;
+      }
+      if (candidate < 0) break;
+      op = emitLiteral(src, nextEmit, ip, dst, op);
+      // Emit copies for as long as the next position matches too.
+      while (candidate >= 0) {
+        let matched = 4;
+        while (ip + matched < end && src[ip + matched] === src[candidate + matched]) matched++;
+        op = emitCopy(dst, op, ip - candidate, matched);
+        ip += matched;
+        nextEmit = ip;
+        if (ip >= limit) {
+          done = true;
+          break;
+        }
+        table[hash(load32(src, ip - 1))] = ip - 1;
+        const word = load32(src, ip);
+        const h = hash(word);
+        candidate = table[h];
+        table[h] = ip;
+        if (candidate >= 0 && load32(src, candidate) !== word) candidate = -1;
+      }
+      ip++;
+    }
+  }
+  if (nextEmit < end) op = emitLiteral(src, nextEmit, end, dst, op);
+  return op;
+}
+
+function emitLiteral(
+  src: Uint8Array,
+  from: number,
+  to: number,
+  dst: Uint8Array,
+  op: number,
+): number {
+  const len = to - from;
+  if (len === 0) return op;
+  const n = len - 1;
+  if (n < 60) {
+    dst[op++] = n << 2;
+  } else if (n < 0x100) {
+    dst[op++] = 60 << 2;
+    dst[op++] = n;
+  } else if (n < 0x10000) {
+    dst[op++] = 61 << 2;
+    dst[op++] = n & 0xff;
+    dst[op++] = n >>> 8;
+  } else {
+    dst[op++] = 62 << 2;
+    dst[op++] = n & 0xff;
+    dst[op++] = (n >>> 8) & 0xff;
+    dst[op++] = n >>> 16;
+  }
+  if (len < 32) {
+    for (let i = from; i < to; i++) dst[op++] = src[i];
+  } else {
+    dst.set(src.subarray(from, to), op);
+    op += len;
+  }
+  return op;
+}
+
+function emitCopy(dst: Uint8Array, op: number, offset: number, len: number): number {
+  while (len >= 68) {
+    op = emitCopyUpTo64(dst, op, offset, 64);
+    len -= 64;
+  }
+  if (len > 64) {
+    op = emitCopyUpTo64(dst, op, offset, 60);
+    len -= 60;
+  }
+  return emitCopyUpTo64(dst, op, offset, len);
+}
+
+function emitCopyUpTo64(dst: Uint8Array, op: number, offset: number, len: number): number {
+  if (len < 12 && offset < 2048) {
+    dst[op++] = 1 | ((len - 4) << 2) | ((offset >>> 8) << 5);
+    dst[op++] = offset & 0xff;
+  } else {
+    dst[op++] = 2 | ((len - 1) << 2);
+    dst[op++] = offset & 0xff;
+    dst[op++] = offset >>> 8;
+  }
+  return op;
+}
