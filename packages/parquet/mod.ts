@@ -10,3 +10,4 @@
  * @module
  */
 export * from "./source.ts";
+export * from "./write.ts";
