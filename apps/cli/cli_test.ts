@@ -3,7 +3,7 @@ import {
   AbortedError,
   ConflictError,
   type ErrorCode,
-  EventlakeError,
+  type EventlakeError,
   ForbiddenError,
   InternalError,
   InvalidArgumentError,
