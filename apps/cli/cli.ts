@@ -9,7 +9,7 @@ import { parseCommandArgs } from "./args.ts";
 import { type Colors, colors } from "./color.ts";
 import type { CommandContext, CommandTable } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
-import { EXIT_OK, EXIT_USAGE, exitCodeOf } from "./exit_codes.ts";
+import { EXIT_BROKEN_PIPE, EXIT_OK, EXIT_USAGE, exitCodeOf } from "./exit_codes.ts";
 import { GLOBAL_OPTIONS, renderCommandHelp, renderOverview } from "./help.ts";
 import { type Io, write, writeLine } from "./io.ts";
 import { didYouMean } from "./suggest.ts";
@@ -164,6 +164,8 @@ function stackOf(error: unknown): string {
 
 /** Prints the error on stderr and returns its exit code. */
 async function report(error: unknown, io: Io, debug: boolean): Promise<number> {
+  // The reader of stdout is gone (`| head`): stop quietly, like a process killed by SIGPIPE.
+  if (error instanceof Error && error.name === "BrokenPipe" && !debug) return EXIT_BROKEN_PIPE;
   const c: Colors = colors(io, "stderr");
   const code = exitCodeOf(error);
   const expected = error instanceof EventlakeError && error.code !== "INTERNAL";

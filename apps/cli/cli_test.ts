@@ -284,3 +284,16 @@ Deno.test("run() passes arguments after -- as positionals", async () => {
   strictEqual(await run(["echo", "--", "--help"], memoryIo(), { commands }), 0);
   strictEqual(seen, "--help");
 });
+
+Deno.test("run() stops quietly with 141 when stdout's reader has gone (| head)", async () => {
+  const io = memoryIo();
+  const closed = new WritableStream<Uint8Array>({
+    write() {
+      const error = new Error("Broken pipe (os error 32)");
+      error.name = "BrokenPipe";
+      throw error;
+    },
+  });
+  strictEqual(await run(["--help"], { ...io, stdout: closed }), 141);
+  strictEqual(io.stderrText(), "");
+});

@@ -11,6 +11,9 @@ export const EXIT_OK = 0;
 export const EXIT_USAGE = 2;
 /** Exit code after Ctrl-C (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
+/** Exit code when stdout's reader went away (`eventlake … | head`): 128 + SIGPIPE, as a shell
+ * reports a process killed by SIGPIPE; nothing is printed. */
+export const EXIT_BROKEN_PIPE = 141;
 
 /**
  * Exit code for every {@linkcode ErrorCode}.
