@@ -12,3 +12,7 @@
  * @module
  */
 export type * from "./engine.ts";
+export * from "./service.ts";
+export * from "./request.ts";
+export * from "./buckets.ts";
+export * from "./format.ts";
