@@ -14,6 +14,7 @@ export type * from "./store.ts";
 export * from "./keys.ts";
 export * from "./lake.ts";
 export * from "./memory.ts";
+export * from "./local.ts";
 export * from "./partition.ts";
 export * from "./s3.ts";
 export * from "./gcs.ts";
