@@ -60,7 +60,10 @@ function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Ar
         table[h] = ip;
         if (candidate >= 0 && load32(src, candidate) === word) break;
         candidate = -1;
-        ip += skip++ >> 5;
+        // As Snappy does: the step grows with every miss, so incompressible data is crossed fast.
+        const step = skip >> 5;
+        skip += step;
+        ip += step;
       }
       if (candidate < 0) break;
       op = emitLiteral(src, nextEmit, ip, dst, op);
