@@ -16,5 +16,6 @@ export * from "./lake.ts";
 export * from "./memory.ts";
 export * from "./local.ts";
 export * from "./partition.ts";
+export * from "./retry.ts";
 export * from "./s3.ts";
 export * from "./gcs.ts";
