@@ -216,6 +216,7 @@ export class StateStore {
   readonly #db: DatabaseSync;
   readonly #insertQuery: StatementSync;
   readonly #getQuery: StatementSync;
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
@@ -223,17 +224,17 @@ export class StateStore {
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
     );
     this.#migrate();
-    this.#insertQuery = this.#db.prepare(
+    this.#insertQuery = this.#stmt(
       `INSERT INTO queries (${QUERY_COLUMNS.join(", ")}) VALUES (${
         QUERY_COLUMNS.map((c) => `:${c}`).join(", ")
       })`,
     );
-    this.#getQuery = this.#db.prepare("SELECT * FROM queries WHERE query_id = ?");
+    this.#getQuery = this.#stmt("SELECT * FROM queries WHERE query_id = ?");
   }
 
   #migrate(): void {
     this.#db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    const row = this.#db.prepare("SELECT version FROM schema_version").get() as Row | undefined;
+    const row = this.#stmt("SELECT version FROM schema_version").get() as Row | undefined;
     let version = row ? Number(row.version) : 0;
     if (version > MIGRATIONS.length) {
       throw new TypeError(
@@ -244,10 +245,20 @@ export class StateStore {
       this.transaction(() => {
         this.#db.exec(MIGRATIONS[version]);
         this.#db.exec("DELETE FROM schema_version");
-        this.#db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(version + 1);
+        this.#stmt("INSERT INTO schema_version (version) VALUES (?)").run(version + 1);
       });
       version++;
     }
+  }
+
+  /** A prepared statement, compiled once per SQL text. */
+  #stmt(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   /** Runs `fn` in one transaction. */
@@ -280,24 +291,30 @@ export class StateStore {
     return row ? toQuery(row) : undefined;
   }
 
+  /** Marks a QUEUED query RUNNING. */
+  setRunning(queryId: string, startedAt: number): void {
+    this.#stmt("UPDATE queries SET state = 'RUNNING', started_at = ? WHERE query_id = ?")
+      .run(startedAt, queryId);
+  }
+
   /** Writes every field of a query back. */
   updateQuery(q: QueryRecord): void {
     const sets = QUERY_COLUMNS.filter((c) => c !== "query_id").map((c) => `${c} = :${c}`);
-    this.#db.prepare(`UPDATE queries SET ${sets.join(", ")} WHERE query_id = :query_id`)
+    this.#stmt(`UPDATE queries SET ${sets.join(", ")} WHERE query_id = :query_id`)
       .run(queryParams(q));
   }
 
   /** Ids of queries in the given states, oldest first. */
   queryIdsInStates(states: QueryState[]): string[] {
     const marks = states.map(() => "?").join(", ");
-    return (this.#db.prepare(
+    return (this.#stmt(
       `SELECT query_id FROM queries WHERE state IN (${marks}) ORDER BY created_at, query_id`,
     ).all(...states) as Row[]).map((r) => String(r.query_id));
   }
 
   /** FINISHED queries with this reuse key by this creator, created at or after `since`, newest first. */
   reuseCandidates(reuseKey: string, creatorName: string, since: number): QueryRecord[] {
-    return (this.#db.prepare(
+    return (this.#stmt(
       `SELECT * FROM queries WHERE reuse_key = ? AND creator_name = ? AND state = 'FINISHED'
          AND created_at >= ? ORDER BY created_at DESC LIMIT 5`,
     ).all(reuseKey, creatorName, since) as Row[]).map(toQuery);
@@ -320,7 +337,7 @@ export class StateStore {
       h.states.forEach((s, i) => params[`state${i}`] = s);
     }
     const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
-    const totalRow = this.#db.prepare(`SELECT count(*) AS n FROM queries ${clause}`)
+    const totalRow = this.#stmt(`SELECT count(*) AS n FROM queries ${clause}`)
       .get(params) as Row;
     const direction = h.descending ? "DESC" : "ASC";
     const order = `${h.orderBy} ${direction}, query_id ${direction}`;
@@ -332,13 +349,13 @@ export class StateStore {
     };
     // SQLite refuses named parameters the statement does not use: :now only appears in some orders.
     if (sql.includes(":now")) pageParams.now = h.now;
-    const records = (this.#db.prepare(sql).all(pageParams) as Row[]).map(toQuery);
+    const records = (this.#stmt(sql).all(pageParams) as Row[]).map(toQuery);
     return { total: Number(totalRow.n), records };
   }
 
   /** Reads a setting. */
   getSetting(key: string): string | undefined {
-    const row = this.#db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as
+    const row = this.#stmt("SELECT value FROM settings WHERE key = ?").get(key) as
       | Row
       | undefined;
     return row ? String(row.value) : undefined;
@@ -346,14 +363,14 @@ export class StateStore {
 
   /** Writes a setting. */
   setSetting(key: string, value: string): void {
-    this.#db.prepare(
+    this.#stmt(
       "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     ).run(key, value);
   }
 
   /** Every MYSQL data source. */
   listDataSources(): DataSourceRecord[] {
-    return (this.#db.prepare("SELECT * FROM data_sources ORDER BY name").all() as Row[]).map((
+    return (this.#stmt("SELECT * FROM data_sources ORDER BY name").all() as Row[]).map((
       r,
     ) => ({
       name: String(r.name),
@@ -369,7 +386,7 @@ export class StateStore {
 
   /** Inserts a data source; returns false when the name is taken. */
   insertDataSource(d: DataSourceRecord): boolean {
-    const result = this.#db.prepare(
+    const result = this.#stmt(
       `INSERT INTO data_sources (name, scope, description, creator_name, instance_id, mysql_user,
          password_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
     ).run(
@@ -387,20 +404,20 @@ export class StateStore {
 
   /** Deletes a data source; returns whether it existed. */
   deleteDataSource(name: string): boolean {
-    return Number(this.#db.prepare("DELETE FROM data_sources WHERE name = ?").run(name).changes) ===
+    return Number(this.#stmt("DELETE FROM data_sources WHERE name = ?").run(name).changes) ===
       1;
   }
 
   /** Inserts a credential. */
   insertCredential(c: CredentialRecord): void {
-    this.#db.prepare(
+    this.#stmt(
       "INSERT INTO credentials (credential_id, name, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)",
     ).run(c.credentialId, c.name, c.secretHash, c.createdAt, c.revokedAt);
   }
 
   /** Every credential, oldest first. */
   listCredentials(): CredentialRecord[] {
-    return (this.#db.prepare("SELECT * FROM credentials ORDER BY created_at, credential_id")
+    return (this.#stmt("SELECT * FROM credentials ORDER BY created_at, credential_id")
       .all() as Row[]).map((r) => ({
         credentialId: String(r.credential_id),
         name: String(r.name),
@@ -412,7 +429,7 @@ export class StateStore {
 
   /** One credential. */
   getCredential(credentialId: string): CredentialRecord | undefined {
-    const r = this.#db.prepare("SELECT * FROM credentials WHERE credential_id = ?").get(
+    const r = this.#stmt("SELECT * FROM credentials WHERE credential_id = ?").get(
       credentialId,
     ) as Row | undefined;
     if (!r) return undefined;
@@ -428,7 +445,7 @@ export class StateStore {
   /** Marks a credential revoked; returns whether it existed. */
   revokeCredential(credentialId: string, at: number): boolean {
     return Number(
-      this.#db.prepare(
+      this.#stmt(
         "UPDATE credentials SET revoked_at = coalesce(revoked_at, ?) WHERE credential_id = ?",
       ).run(at, credentialId).changes,
     ) === 1;

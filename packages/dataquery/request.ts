@@ -225,6 +225,15 @@ export const CreateDataSourceRequestSchema: v.GenericSchema<
   ),
 }, "must be a JSON object");
 
+/** Valibot's `object` accepts arrays; a body must be a JSON object. */
+function rejectArray(what: string, body: unknown): void {
+  if (Array.isArray(body)) {
+    throw new InvalidArgumentError(`Invalid ${what}: body must be a JSON object`, {
+      details: { field: null },
+    });
+  }
+}
+
 function toInvalidArgument(what: string, issues: readonly v.BaseIssue<unknown>[]): never {
   const issue = issues[0];
   const field = v.getDotPath(issue) ?? "";
@@ -251,6 +260,7 @@ function toInvalidArgument(what: string, issues: readonly v.BaseIssue<unknown>[]
  * ```
  */
 export function parseSubmitRequest(body: unknown): SubmitQueryRequest {
+  rejectArray("query request", body);
   const result = v.safeParse(SubmitQueryRequestSchema, body);
   if (!result.success) toInvalidArgument("query request", result.issues);
   return result.output;
@@ -270,6 +280,7 @@ export function parseSubmitRequest(body: unknown): SubmitQueryRequest {
  * ```
  */
 export function parseCreateDataSourceRequest(body: unknown): CreateDataSourceRequest {
+  rejectArray("data source request", body);
   const result = v.safeParse(CreateDataSourceRequestSchema, body);
   if (!result.success) toInvalidArgument("data source request", result.issues);
   return result.output;

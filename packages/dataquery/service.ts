@@ -837,7 +837,7 @@ class Service implements QueryService {
     const { signal } = handle.controller;
     q.state = "RUNNING";
     q.startedAt = this.#clock();
-    this.#state.updateQuery(q);
+    this.#state.setRunning(id, q.startedAt);
     const timer = setTimeout(() => {
       handle.reason ??= "timeout";
       handle.controller.abort(
