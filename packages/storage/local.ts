@@ -52,6 +52,7 @@ export interface LocalStoreOptions {
 }
 
 const TEMP_PREFIX = ".eventlake-tmp-";
+const WRITE_BATCH = 1 << 20;
 
 /**
  * Creates an {@linkcode ObjectStore} over the folder `root` (made on the first write when it
@@ -406,12 +407,24 @@ class LocalStore implements ObjectStore {
         await writeAll(file, body);
       } else {
         reader = body.getReader();
+        // Small chunks (a file's readable yields 64 KiB) are gathered into 1 MiB writes.
+        const batch = new Uint8Array(WRITE_BATCH);
+        let filled = 0;
         while (true) {
           const { done, value } = await reader.read();
           checkSignal(options.signal, what);
           if (done) break;
-          await writeAll(file, value);
+          if (filled + value.byteLength <= batch.byteLength) {
+            batch.set(value, filled);
+            filled += value.byteLength;
+            continue;
+          }
+          if (filled > 0) await writeAll(file, batch.subarray(0, filled));
+          filled = 0;
+          if (value.byteLength >= batch.byteLength) await writeAll(file, value);
+          else (batch.set(value), filled = value.byteLength);
         }
+        if (filled > 0) await writeAll(file, batch.subarray(0, filled));
       }
       if (this.#durable) await file.sync();
       file.close();

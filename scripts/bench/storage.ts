@@ -1,0 +1,272 @@
+/**
+ * Storage benchmark: upload and download MB/s of a large object through each backend, against
+ * a plain file copy on the same disk (the ceiling) measured in the same run, with the peak RSS
+ * during each transfer (streaming: it must not grow with the object size).
+ *
+ *     deno run -A scripts/bench/storage.ts [--mb 256] [--small-mb 64] [--reps 3] [--only local]
+ *
+ * Backends: `local` is built in. Another backend hooks in with one small module
+ * `scripts/bench/_storage_<name>.ts` (the leading `_` keeps `run.ts` from running it alone)
+ * that exports `backend: StorageBenchBackend`; this script finds and runs it, e.g.
+ *
+ * ```ts ignore
+ * import type { StorageBenchBackend } from "./storage.ts";
+ * export const backend: StorageBenchBackend = {
+ *   name: "s3 (Swift s3api)",
+ *   async open() {
+ *     const server = await startServer(); // or return "why it is skipped"
+ *     return { store: createS3Store({ ... }), prefix: "bench/", close: () => server.stop() };
+ *   },
+ * };
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { createLocalStore, type ObjectStore } from "@eventlake/storage";
+
+/** A store to benchmark, opened once per run. */
+export interface OpenedBenchStore {
+  /** The store. */
+  store: ObjectStore;
+  /** Key prefix to work under (deleted afterwards). */
+  prefix?: string;
+  /** Stops servers, removes folders. */
+  close(): Promise<void>;
+}
+
+/** One backend of the storage benchmark. */
+export interface StorageBenchBackend {
+  /** Name in the report, e.g. `local (durable)`. */
+  name: string;
+  /** Largest object the backend takes (e.g. an emulator's body limit); larger sizes are skipped. */
+  maxBytes?: number;
+  /** Opens the store, or returns the reason the backend is skipped (printed in the report). */
+  open(): Promise<OpenedBenchStore | string>;
+}
+
+const MB = 2 ** 20;
+
+function localBackend(name: string, durable: boolean): StorageBenchBackend {
+  return {
+    name,
+    async open() {
+      const root = await Deno.makeTempDir({ dir: benchDir, prefix: "store-" });
+      return {
+        store: createLocalStore(root, { durable }),
+        close: () => Deno.remove(root, { recursive: true }),
+      };
+    },
+  };
+}
+
+let benchDir = "";
+
+/** Runs the benchmark and returns its Markdown section. */
+export async function bench(args: string[] = []): Promise<string> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      mb: { type: "string", default: Deno.env.get("EVENTLAKE_BENCH_MB") ?? "256" },
+      "small-mb": { type: "string", default: "64" },
+      reps: { type: "string", default: "3" },
+      only: { type: "string", multiple: true },
+    },
+  });
+  const sizes = [...new Set([Number(values["small-mb"]), Number(values.mb)])]
+    .filter((n) => n > 0).sort((a, b) => a - b).map((n) => n * MB);
+  const reps = Math.max(1, Number(values.reps));
+  // The working folder sits on the same disk as the checkout, so the copy and the store compare fairly.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const parent = join(here, "..", "..", ".artifacts");
+  await Deno.mkdir(parent, { recursive: true });
+  benchDir = await Deno.makeTempDir({ dir: parent, prefix: "bench-storage-" });
+
+  const backends: StorageBenchBackend[] = [
+    localBackend("local (durable: fsync, default)", true),
+    localBackend("local (durable: false)", false),
+    ...await discoverBackends(here),
+  ].filter((b) => !values.only?.length || values.only.some((o) => b.name.startsWith(o)));
+
+  const lines: string[] = [
+    "## Storage: upload/download of one large object",
+    "",
+    "Command: `deno run -A scripts/bench/storage.ts" +
+    (args.length ? ` ${args.join(" ")}` : "") + "` " +
+    `(median of ${reps}; all rows measured in this run; MB = 2^20 bytes).`,
+    "Ceiling: `Deno.copyFile` of the same file on the same disk, with and without `fsync`. ",
+    "Upload = `store.write(key, stream)` of the file read in 1 MiB chunks; download = `store.readStream(key)` piped into a " +
+    "file. Peak RSS is sampled every 10 ms during the transfer; it must not grow with the size.",
+    "",
+    "| backend | size | upload MB/s | × copy | download MB/s | × copy | peak RSS up / down |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  const notes: string[] = [];
+  try {
+    for (const size of sizes) {
+      const source = join(benchDir, `source-${size}.bin`);
+      await makeSource(source, size);
+      const copy = await median(reps, () => timeCopy(source, false));
+      const copySync = await median(reps, () => timeCopy(source, true));
+      lines.push(
+        `| plain copy (\`Deno.copyFile\`) | ${size / MB} MB | ${mbps(size, copy.ms)} | 1.00 | ` +
+          `— | — | ${rss(copy.peak)} |`,
+        `| plain copy + fsync | ${size / MB} MB | ${mbps(size, copySync.ms)} | ` +
+          `${(copy.ms / copySync.ms).toFixed(2)} | — | — | ${rss(copySync.peak)} |`,
+      );
+      for (const backend of backends) {
+        if (backend.maxBytes !== undefined && size > backend.maxBytes) {
+          notes.push(
+            `${backend.name}: ${size / MB} MB skipped (limit ${backend.maxBytes / MB} MB).`,
+          );
+          continue;
+        }
+        const opened = await backend.open();
+        if (typeof opened === "string") {
+          if (size === sizes[0]) notes.push(`${backend.name}: skipped — ${opened}.`);
+          continue;
+        }
+        try {
+          const key = `${opened.prefix ?? ""}bench/object-${size}.bin`;
+          const up = await median(reps, () => timeUpload(opened.store, key, source));
+          const target = join(benchDir, "download.bin");
+          const down = await median(reps, () => timeDownload(opened.store, key, target));
+          await Deno.remove(target).catch(() => {});
+          await opened.store.delete(key).catch(() => {});
+          // "× copy": against the plain copy, or the fsync'ed copy for durable backends.
+          const ceiling = backend.name.includes("fsync") ? copySync.ms : copy.ms;
+          lines.push(
+            `| ${backend.name} | ${size / MB} MB | ${mbps(size, up.ms)} | ` +
+              `${(ceiling / up.ms).toFixed(2)} | ${mbps(size, down.ms)} | ` +
+              `${(copy.ms / down.ms).toFixed(2)} | ${rss(up.peak)} / ${rss(down.peak)} |`,
+          );
+        } finally {
+          await opened.store.close();
+          await opened.close();
+        }
+      }
+      await Deno.remove(source);
+    }
+  } finally {
+    await Deno.remove(benchDir, { recursive: true }).catch(() => {});
+  }
+  lines.push(
+    "",
+    "`× copy` of an upload compares with the plain copy, or with copy + fsync for a backend " +
+      "that fsyncs; a download compares with the plain copy.",
+    ...notes.map((n) => `- ${n}`),
+  );
+  return lines.join("\n");
+}
+
+async function discoverBackends(here: string): Promise<StorageBenchBackend[]> {
+  const found: StorageBenchBackend[] = [];
+  const names: string[] = [];
+  for await (const e of Deno.readDir(here)) {
+    if (e.isFile && /^_storage_[a-z0-9_]+\.ts$/.test(e.name)) names.push(e.name);
+  }
+  for (const name of names.sort()) {
+    const mod = await import(pathToFileURL(join(here, name)).href);
+    if (mod.backend) found.push(mod.backend as StorageBenchBackend);
+  }
+  return found;
+}
+
+interface Sample {
+  ms: number;
+  peak: number;
+}
+
+async function median(reps: number, run: () => Promise<Sample>): Promise<Sample> {
+  const samples: Sample[] = [];
+  for (let i = 0; i < reps; i++) samples.push(await run());
+  samples.sort((a, b) => a.ms - b.ms);
+  return {
+    ms: samples[Math.floor(samples.length / 2)].ms,
+    peak: Math.max(...samples.map((s) => s.peak)),
+  };
+}
+
+/** Times `fn` and samples the process RSS every 10 ms while it runs. */
+async function measure(fn: () => Promise<void>): Promise<Sample> {
+  let peak = Deno.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, Deno.memoryUsage().rss);
+  }, 10);
+  const t0 = performance.now();
+  try {
+    await fn();
+  } finally {
+    clearInterval(timer);
+  }
+  const ms = performance.now() - t0;
+  return { ms, peak: Math.max(peak, Deno.memoryUsage().rss) };
+}
+
+async function makeSource(path: string, size: number): Promise<void> {
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const block = new Uint8Array(MB);
+  for (let at = 0; at < MB; at += 65536) crypto.getRandomValues(block.subarray(at, at + 65536));
+  try {
+    for (let at = 0; at < size; at += MB) {
+      block[0] = at / MB; // not one repeated block
+      await file.write(block.subarray(0, Math.min(MB, size - at)));
+    }
+  } finally {
+    file.close();
+  }
+}
+
+function timeCopy(source: string, sync: boolean): Promise<Sample> {
+  const target = join(benchDir, "copy.bin");
+  return measure(async () => {
+    await Deno.copyFile(source, target);
+    if (sync) {
+      const f = await Deno.open(target, { read: true, write: true });
+      await f.sync();
+      f.close();
+    }
+  }).finally(() => Deno.remove(target));
+}
+
+function timeUpload(store: ObjectStore, key: string, source: string): Promise<Sample> {
+  return measure(async () => {
+    await store.write(key, fileStream(await Deno.open(source, { read: true })));
+  });
+}
+
+function timeDownload(store: ObjectStore, key: string, target: string): Promise<Sample> {
+  return measure(async () => {
+    const file = await Deno.open(target, { write: true, create: true, truncate: true });
+    await (await store.readStream(key)).pipeTo(file.writable);
+  });
+}
+
+/** A file as a stream of 1 MiB chunks (a file's own `readable` yields 64 KiB ones). */
+function fileStream(file: Deno.FsFile): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    async pull(controller) {
+      const buf = new Uint8Array(MB);
+      const n = await file.read(buf);
+      if (n === null) {
+        file.close();
+        controller.close();
+      } else controller.enqueue(buf.subarray(0, n));
+    },
+    cancel() {
+      file.close();
+    },
+  });
+}
+
+function mbps(bytes: number, ms: number): string {
+  return (bytes / MB / (ms / 1000)).toFixed(0);
+}
+
+function rss(bytes: number): string {
+  return `${(bytes / MB).toFixed(0)} MB`;
+}
+
+if (import.meta.main) console.log(await bench(Deno.args));
