@@ -15,4 +15,5 @@ export type * from "./engine.ts";
 export * from "./service.ts";
 export * from "./request.ts";
 export * from "./buckets.ts";
+export * from "./local_buckets.ts";
 export * from "./format.ts";
