@@ -1,7 +1,7 @@
 import { deepStrictEqual, match, ok, rejects, strictEqual, throws } from "node:assert/strict";
 import {
   AbortedError,
-  EventlakeError,
+  type EventlakeError,
   InternalError,
   InvalidArgumentError,
   NotFoundError,
