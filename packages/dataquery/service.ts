@@ -52,6 +52,7 @@ import {
   UnavailableError,
 } from "@eventlake/schema";
 import {
+  lakeTablePrefix,
   type LakeTableRef,
   type ObjectStore,
   readTableVersion,
@@ -680,10 +681,12 @@ class Service implements QueryService {
     options: SubmitOptions = {},
   ): Promise<SubmitResponse> {
     checkIdentity(identity);
+    this.#checkNotClosed();
     this.#checkOpen();
     const request = parseSubmitRequest(body);
     const dataSource = checkHeaderName("data source", options.dataSource);
     const database = checkHeaderName("database", options.database);
+    if (dataSource !== null) await this.#checkVisibleSource(identity, dataSource, options);
     const { bucketName, path } = request.resultConfig;
     const bucket = await this.#resolveBucket(bucketName, options);
     const createdAt = this.#clock();
@@ -776,6 +779,10 @@ class Service implements QueryService {
     throw new InternalError("Cannot allocate a unique query id");
   }
 
+  #checkNotClosed(): void {
+    if (this.#closed) throw new UnavailableError("The query service is closed");
+  }
+
   #checkOpen(): void {
     if (this.#closing) {
       throw new UnavailableError("The query service is shutting down: retry on another instance");
@@ -846,21 +853,27 @@ class Service implements QueryService {
     }, this.#timeLimitMs);
     const files: { bucket?: ResolvedBucket; keys: string[] } = { keys: [] };
     try {
-      q.lakeFingerprint = await raceAbort(this.#lakeFingerprint({ signal }), signal);
+      // A lake that cannot be read now only makes this result unreusable, not the query fail.
+      q.lakeFingerprint = await raceAbort(
+        this.#lakeFingerprint({ signal }).catch(() => null),
+        signal,
+      );
       const bucket = await raceAbort(this.#resolveBucket(q.bucketName, { signal }), signal);
       files.bucket = bucket;
       const dataSources = await raceAbort(this.#engineSources(q.creatorName, { signal }), signal);
       const executeStarted = this.#clock();
-      const result = await raceAbort(
-        this.#engine.execute(q.queryText, {
-          dataSource: q.dataSource ?? undefined,
-          database: q.database ?? undefined,
-          dataSources,
-          signal,
-          onProgress: (stats) => Object.assign(handle.live.stats, stats),
-        }),
+      const executing = this.#engine.execute(q.queryText, {
+        dataSource: q.dataSource ?? undefined,
+        database: q.database ?? undefined,
+        dataSources,
         signal,
-      );
+        onProgress: (stats) => Object.assign(handle.live.stats, stats),
+      });
+      // An engine that answers after the abort still gets its row stream closed.
+      signal.addEventListener("abort", () => {
+        executing.then((late) => late.rows[Symbol.asyncIterator]().return?.()).catch(() => {});
+      }, { once: true });
+      const result = await raceAbort(executing, signal);
       const measuredPlanningMs = this.#clock() - executeStarted;
       if (result.columns === null) {
         // Drain whatever the engine yields (nothing, for DDL) so it can finish its statement.
@@ -1068,6 +1081,7 @@ class Service implements QueryService {
 
   async settled(queryId: string, options: SignalOptions = {}): Promise<QueryState> {
     for (;;) {
+      this.#checkNotClosed();
       const q = this.#state.getQuery(queryId);
       if (!q) throw new NotFoundError(`Cannot find query "${queryId}"`, { details: { queryId } });
       if (ENDED.has(q.state)) return q.state;
@@ -1091,6 +1105,7 @@ class Service implements QueryService {
 
   async abort(identity: Identity, queryId: string): Promise<void> {
     checkIdentity(identity);
+    this.#checkNotClosed();
     const q = this.#requireQuery(queryId);
     if (q.creatorName !== identity.name) {
       throw new ForbiddenError(`Cannot abort query "${queryId}": only its creator may abort it`, {
@@ -1206,6 +1221,7 @@ class Service implements QueryService {
   ): Promise<QueryResultResponse> {
     try {
       checkIdentity(identity);
+      this.#checkNotClosed();
       const page = intParam("page", options.page, 0, 0, MAX_PAGED_ROWS / PAGE_SIZE - 1);
       const q = this.#requireQuery(queryId);
       if (q.creatorName !== identity.name) {
@@ -1255,6 +1271,7 @@ class Service implements QueryService {
   list(identity: Identity, filters: HistoryFilters = {}): Promise<Page<QuerySummary>> {
     try {
       checkIdentity(identity);
+      this.#checkNotClosed();
       const page = intParam("page", filters.page, 0, 0, 1_000_000);
       const size = intParam("size", filters.size, 20, 1, 1000);
       const rawStates = filters.states === undefined
@@ -1302,22 +1319,25 @@ class Service implements QueryService {
       });
       const sort: SortInfo = { sorted, unsorted: !sorted, empty: !sorted };
       const totalPages = Math.ceil(total / size);
-      const content = records.map((q): QuerySummary => ({
-        queryInfo: {
-          queryId: q.queryId,
-          state: q.state,
-          queryStats: {
-            scannedDataSize: this.#queryStats(q).scannedDataSize,
-            createdAt: q.createdAt,
-            elapsedTime: this.#queryStats(q).elapsedTime,
+      const content = records.map((q): QuerySummary => {
+        const stats = this.#queryStats(q);
+        return {
+          queryInfo: {
+            queryId: q.queryId,
+            state: q.state,
+            queryStats: {
+              scannedDataSize: stats.scannedDataSize,
+              createdAt: q.createdAt,
+              elapsedTime: stats.elapsedTime,
+            },
+            queryTextPreview: q.preview,
+            isScanned: q.isScanned,
           },
-          queryTextPreview: q.preview,
-          isScanned: q.isScanned,
-        },
-        resultConfig: { storageUrl: q.storageUrl },
-        reuseConfig: { reuse: q.reuse },
-        creatorName: q.creatorName,
-      }));
+          resultConfig: { storageUrl: q.storageUrl },
+          reuseConfig: { reuse: q.reuse },
+          creatorName: q.creatorName,
+        };
+      });
       return Promise.resolve({
         content,
         pageable: {
@@ -1353,13 +1373,18 @@ class Service implements QueryService {
     const since = record.createdAt - maxReuseAge * 60_000;
     const candidates = this.#state.reuseCandidates(record.reuseKey, record.creatorName, since);
     if (candidates.length === 0) return undefined;
-    const fingerprint = await this.#lakeFingerprint(options);
+    // Reuse is an optimisation: a lake or bucket that cannot be read now means "run it".
+    const fingerprint = await this.#lakeFingerprint(options).catch(() => null);
+    if (fingerprint === null) return undefined;
     for (const c of candidates) {
       if (c.lakeFingerprint !== fingerprint) continue;
       if (c.isStored && c.csvKey !== null) {
-        const bucket = await this.#buckets.resolve(c.bucketName, options);
-        if (!bucket) continue;
-        if (!(await bucket.store.exists(`${bucket.prefix ?? ""}${c.csvKey}`, options))) continue;
+        const key = c.csvKey;
+        const bucket = await this.#buckets.resolve(c.bucketName, options).catch(() => undefined);
+        const present = bucket
+          ? await bucket.store.exists(`${bucket.prefix ?? ""}${key}`, options).catch(() => false)
+          : false;
+        if (!present) continue;
       }
       return c.reusedFrom ? this.#state.getQuery(c.reusedFrom) ?? c : c;
     }
@@ -1425,6 +1450,8 @@ class Service implements QueryService {
   }
 
   tableChanged(ref: LakeTableRef): void {
+    lakeTablePrefix(ref); // InvalidArgumentError on a malformed reference
+    this.#checkNotClosed();
     const generation = Number(this.#state.getSetting(LAKE_GENERATION) ?? "0") + 1;
     this.#state.setSetting(LAKE_GENERATION, String(generation));
     this.#engine.tableChanged(ref);
@@ -1452,11 +1479,29 @@ class Service implements QueryService {
     return sources;
   }
 
+  async #checkVisibleSource(
+    identity: Identity,
+    name: string,
+    options: SignalOptions,
+  ): Promise<void> {
+    const visible = (await this.#catalogNames(options)).includes(name) ||
+      this.#state.listDataSources().some((d) =>
+        d.name === name && (d.scope === "PUBLIC" || d.creatorName === identity.name)
+      );
+    if (!visible) {
+      throw new InvalidArgumentError(
+        `Invalid data source "${name}": no data source of that name is visible to "${identity.name}"`,
+        { details: { dataSource: name } },
+      );
+    }
+  }
+
   async listDataSources(
     identity: Identity,
     options: SignalOptions = {},
   ): Promise<DataSourceView[]> {
     checkIdentity(identity);
+    this.#checkNotClosed();
     const views: DataSourceView[] = (await this.#catalogNames(options)).map((name) => ({
       scope: "NONE",
       creatorName: "-",
@@ -1487,6 +1532,7 @@ class Service implements QueryService {
     options: SignalOptions = {},
   ): Promise<DataSourceView> {
     checkIdentity(identity);
+    this.#checkNotClosed();
     const request = parseCreateDataSourceRequest(body);
     const instance = this.#instances.get(request.instanceId);
     if (!instance) {
@@ -1547,6 +1593,7 @@ class Service implements QueryService {
 
   async deleteDataSource(identity: Identity, name: string): Promise<void> {
     checkIdentity(identity);
+    this.#checkNotClosed();
     if (typeof name !== "string" || !NAME_RE.test(name)) {
       throw new InvalidArgumentError(
         `Invalid data source name "${
@@ -1576,6 +1623,7 @@ class Service implements QueryService {
   // ---------------------------------------------------------------- credentials
 
   createCredential(name: string): Promise<NewCredential> {
+    if (this.#closed) return Promise.reject(new UnavailableError("The query service is closed"));
     if (
       typeof name !== "string" || name.trim() === "" || name.length > 200 || CONTROL_RE.test(name)
     ) {
@@ -1600,6 +1648,7 @@ class Service implements QueryService {
   }
 
   listCredentials(): Promise<CredentialView[]> {
+    if (this.#closed) return Promise.reject(new UnavailableError("The query service is closed"));
     return Promise.resolve(
       this.#state.listCredentials().map((c) => {
         const view: CredentialView = {
@@ -1615,6 +1664,7 @@ class Service implements QueryService {
   }
 
   revokeCredential(credentialId: string): Promise<void> {
+    if (this.#closed) return Promise.reject(new UnavailableError("The query service is closed"));
     if (!this.#state.revokeCredential(String(credentialId), this.#clock())) {
       return Promise.reject(
         new NotFoundError(`Cannot find credential "${String(credentialId).slice(0, 80)}"`),
@@ -1624,6 +1674,7 @@ class Service implements QueryService {
   }
 
   authenticate(credentialId: string, credentialSecret: string): Promise<Identity> {
+    if (this.#closed) return Promise.reject(new UnavailableError("The query service is closed"));
     const fail = () => Promise.reject(new UnauthenticatedError("Invalid credential"));
     if (
       typeof credentialId !== "string" || typeof credentialSecret !== "string" ||

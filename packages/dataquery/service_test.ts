@@ -1149,7 +1149,7 @@ Deno.test("close({ drain: true }) lets work finish; close() fails what is left a
     );
     await s.service.close();
     await watch;
-    await rejects(s.service.submit(ALICE, body("rows 1")), /shutting down/);
+    await rejects(s.service.submit(ALICE, body("rows 1")), /The query service is closed/);
     deepStrictEqual(await keys(s.bucket), []);
   }
 });
@@ -1170,4 +1170,41 @@ Deno.test("settled() stops waiting when its signal aborts", async () => {
   await rejects(waiting, AbortedError);
   s.engine.open("never");
   await s.service.settled(id);
+});
+
+Deno.test("submit() refuses a default data source the caller cannot see", async () => {
+  await using s = setup();
+  await s.service.createDataSource(ALICE, MYSQL);
+  await rejects(
+    s.service.submit(BOB, body("rows 1"), { dataSource: "test_mysql" }),
+    /Invalid data source "test_mysql": no data source of that name is visible to "bob@example.com"/,
+  );
+  await rejects(
+    s.service.submit(ALICE, body("rows 1"), { dataSource: "nothing" }),
+    InvalidArgumentError,
+  );
+  const { queryInfo } = await s.service.submit(ALICE, body("rows 1"), { dataSource: "test_mysql" });
+  strictEqual(await s.service.settled(queryInfo.queryId), "FINISHED");
+});
+
+Deno.test("tableChanged() rejects a malformed table reference", async () => {
+  await using s = setup();
+  let error: unknown;
+  try {
+    s.service.tableChanged({ dataSource: "data_catalog", database: "../x", table: "events" });
+  } catch (e) {
+    error = e;
+  }
+  ok(error instanceof InvalidArgumentError);
+});
+
+Deno.test("a closed service answers UNAVAILABLE instead of touching its closed state", async () => {
+  const s = setup();
+  const id = await run(s, "rows 1");
+  await s.service.close();
+  await rejects(s.service.get(ALICE, id), UnavailableError);
+  await rejects(s.service.list(ALICE), UnavailableError);
+  await rejects(s.service.settled(id), UnavailableError);
+  await rejects(s.service.authenticate("a", "b"), UnavailableError);
+  await s.service.close(); // idempotent
 });
