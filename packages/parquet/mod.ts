@@ -10,4 +10,7 @@
  * @module
  */
 export * from "./source.ts";
+export * from "./file_source.ts";
+export * from "./read.ts";
+export * from "./inspect.ts";
 export * from "./write.ts";

@@ -1,0 +1,402 @@
+/**
+ * Decodes one column chunk into flat definition levels, repetition levels and values.
+ *
+ * Page headers, decompression, level and value decoding are hyparquet's; what this file adds
+ * is the bounds checking a hostile file needs and raw values where hyparquet would lose
+ * information (DECIMAL as bytes or integers, timestamps as integers).
+ *
+ * @module
+ */
+import type {
+  ColumnMetaData,
+  Compressors,
+  DecodedArray,
+  PageHeader,
+  SchemaElement,
+} from "hyparquet";
+import { parquetHeader } from "hyparquet/src/column.js";
+import { convert, convertWithDictionary, DEFAULT_PARSERS } from "hyparquet/src/convert.js";
+import { decompressPage, readDataPage, readDataPageV2 } from "hyparquet/src/datapage.js";
+import { readPlain } from "hyparquet/src/plain.js";
+import { brotliDecompressSync, gunzipSync, zstdDecompressSync } from "node:zlib";
+import { badFile, RAW_PARSERS } from "./_read_footer.ts";
+import type { Leaf } from "./_read_layout.ts";
+import { decodeDecimal, decodeDecimalAt } from "./_read_decimal.ts";
+import { readHybrid } from "./_read_rle.ts";
+
+/** Largest decompressed page accepted: a header cannot make us allocate more. */
+const MAX_PAGE_BYTES = 1 << 28;
+
+/** Codecs beyond hyparquet's built-in SNAPPY, through the runtime's zlib. */
+const COMPRESSORS: Compressors = {
+  GZIP: (input) => new Uint8Array(gunzipSync(input)),
+  BROTLI: (input) => new Uint8Array(brotliDecompressSync(input)),
+  ZSTD: (input) => new Uint8Array(zstdDecompressSync(input)),
+};
+
+/** The codecs {@linkcode decodeLeaf} can read. */
+export const SUPPORTED_CODECS: readonly string[] = [
+  "UNCOMPRESSED",
+  "SNAPPY",
+  "GZIP",
+  "BROTLI",
+  "ZSTD",
+];
+
+const utf8 = new TextDecoder();
+/** windows-1252 maps every byte to exactly one UTF-16 unit: string index = byte index. */
+const bytewise = new TextDecoder("windows-1252");
+
+function stringFromBytes(bytes: Uint8Array | undefined): string | undefined {
+  return bytes === undefined ? undefined : utf8.decode(bytes);
+}
+
+/**
+ * Decodes `count` PLAIN BYTE_ARRAY strings starting at `offset`. The region is decoded once
+ * byte-for-byte and ASCII values are cut out of it with `substring` (no per-value view or
+ * decoder call); values with other bytes go through the UTF-8 decoder.
+ */
+export function readPlainStrings(bytes: Uint8Array, offset: number, count: number): string[] {
+  const out = new Array<string>(count);
+  if (count === 0) return out;
+  const end = bytes.length;
+  const whole = bytewise.decode(bytes.subarray(offset));
+  let at = offset;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > end) throw new RangeError(`string ${i} of ${count} starts past the page end`);
+    const len = (bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 | bytes[at + 3] << 24) >>> 0;
+    at += 4;
+    const stop = at + len;
+    if (stop > end) throw new RangeError(`string ${i} claims ${len} bytes past the page end`);
+    let ascii = true;
+    for (let j = at; j < stop; j++) {
+      if (bytes[j] > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    out[i] = ascii
+      ? whole.substring(at - offset, stop - offset)
+      : utf8.decode(bytes.subarray(at, stop));
+    at = stop;
+  }
+  return out;
+}
+
+/** Decodes `count` PLAIN FIXED_LEN_BYTE_ARRAY decimals of `width` bytes exactly. */
+export function readPlainDecimals(
+  bytes: Uint8Array,
+  offset: number,
+  count: number,
+  width: number,
+): bigint[] {
+  if (offset + count * width > bytes.length) {
+    throw new RangeError(`${count} decimals of ${width} bytes do not fit the page`);
+  }
+  const out = new Array<bigint>(count);
+  for (let i = 0, at = offset; i < count; i++, at += width) {
+    out[i] = decodeDecimalAt(bytes, at, width);
+  }
+  return out;
+}
+
+const PARSERS = { ...DEFAULT_PARSERS, ...RAW_PARSERS, stringFromBytes };
+
+/** A decoded column chunk. */
+export interface LeafData {
+  /** Number of level entries (the chunk's `num_values`). */
+  count: number;
+  /** Definition levels, or `null` when every entry is at the maximum level. */
+  defs: Uint8Array | null;
+  /** Repetition levels, or `null` for a non-repeated column. */
+  reps: Uint8Array | null;
+  /** The non-null values, in order. */
+  values: DecodedArray;
+}
+
+/** How to decode a leaf's values. */
+export interface LeafDecoding {
+  /** Drop the logical annotation so hyparquet returns raw integers/bytes (decimals, timestamps). */
+  raw: boolean;
+}
+
+/** Context for messages. */
+export interface ChunkContext {
+  name: string;
+  rowGroup: number;
+}
+
+/** Bits needed for levels up to `max`. */
+function bitWidth(max: number): number {
+  return 32 - Math.clz32(max);
+}
+
+type DecoderArg = Parameters<typeof convert>[1];
+
+/** Decodes all pages of one column chunk held in `bytes`. */
+export function decodeLeaf(
+  bytes: Uint8Array,
+  leaf: Leaf,
+  meta: ColumnMetaData,
+  decoding: LeafDecoding,
+  ctx: ChunkContext,
+): LeafData {
+  const fail = (detail: string, cause?: unknown) =>
+    badFile(
+      ctx.name,
+      `column chunk "${leaf.path}" of row group ${ctx.rowGroup} is corrupt: ${detail}`,
+      { rowGroup: ctx.rowGroup, column: leaf.path },
+      cause,
+    );
+  if (!SUPPORTED_CODECS.includes(meta.codec)) {
+    throw badFile(
+      ctx.name,
+      `column chunk "${leaf.path}" of row group ${ctx.rowGroup} uses codec ${meta.codec}: supported are ${
+        SUPPORTED_CODECS.join(", ")
+      }`,
+      { rowGroup: ctx.rowGroup, column: leaf.path, codec: meta.codec },
+    );
+  }
+  if (meta.type !== leaf.element.type) {
+    throw fail(`its type ${meta.type} differs from the schema's ${leaf.element.type}`);
+  }
+  const type = leaf.element.type!;
+  const element: SchemaElement = decoding.raw
+    ? { ...leaf.element, converted_type: undefined, logical_type: undefined }
+    : leaf.element;
+  const decoder: DecoderArg = {
+    pathInSchema: leaf.path.split("."),
+    type,
+    element,
+    schemaPath: leaf.schemaPath,
+    codec: meta.codec,
+    parsers: PARSERS,
+    compressors: COMPRESSORS,
+    utf8: !decoding.raw,
+  };
+  const strings = !decoding.raw && type === "BYTE_ARRAY";
+  const decimals = decoding.raw && type === "FIXED_LEN_BYTE_ARRAY"
+    ? leaf.element.type_length ?? 0
+    : 0;
+  /** PLAIN values of a page or dictionary, with our fast paths. */
+  const plainValues = (page: Uint8Array, offset: number, count: number): DecodedArray => {
+    if (strings) return readPlainStrings(page, offset, count);
+    if (decimals > 0) return readPlainDecimals(page, offset, count, decimals);
+    const reader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset };
+    return convert(readPlain(reader, type, count, leaf.element.type_length), decoder);
+  };
+  const expected = Number(meta.num_values);
+  const maxDef = leaf.maxDef;
+  const defs = maxDef > 0 ? new Uint8Array(expected) : null;
+  const reps = leaf.maxRep > 0 ? new Uint8Array(expected) : null;
+  const pages: DecodedArray[] = [];
+  let dictionary: DecodedArray | undefined;
+  let seen = 0;
+  let valueCount = 0;
+  const reader = {
+    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    offset: 0,
+  };
+  while (seen < expected) {
+    if (reader.offset >= bytes.byteLength) {
+      throw fail(`it ends after ${seen} of ${expected} values`);
+    }
+    let header: PageHeader;
+    try {
+      header = parquetHeader(reader);
+    } catch (error) {
+      throw fail(`unreadable page header at byte ${reader.offset}`, error);
+    }
+    const size = header.compressed_page_size;
+    const rawSize = header.uncompressed_page_size;
+    if (!(size >= 0) || reader.offset + size > bytes.byteLength) {
+      throw fail(`a page claims ${size} bytes but only ${bytes.byteLength - reader.offset} remain`);
+    }
+    if (!(rawSize >= 0) || rawSize > MAX_PAGE_BYTES) {
+      throw fail(`a page claims ${rawSize} uncompressed bytes (limit ${MAX_PAGE_BYTES})`);
+    }
+    const page = bytes.subarray(reader.offset, reader.offset + size);
+    reader.offset += size;
+    try {
+      if (header.type === "DICTIONARY_PAGE") {
+        const dph = header.dictionary_page_header;
+        if (dph === undefined) throw new Error("dictionary page without header");
+        if (!(dph.num_values >= 0) || dph.num_values > rawSize) {
+          throw new Error(`dictionary claims ${dph.num_values} values in ${rawSize} bytes`);
+        }
+        dictionary = plainValues(
+          decompressPage(page, rawSize, meta.codec, COMPRESSORS),
+          0,
+          dph.num_values,
+        );
+        continue;
+      }
+      let values: DecodedArray;
+      let n: number;
+      if (header.type === "DATA_PAGE") {
+        const daph = header.data_page_header;
+        if (daph === undefined) throw new Error("data page without header");
+        n = daph.num_values;
+        checkCount(n, seen, expected);
+        const plain = decompressPage(page, rawSize, meta.codec, COMPRESSORS);
+        let pos = 0;
+        if (reps !== null) pos = readLevels(plain, pos, leaf.maxRep, reps.subarray(seen, seen + n));
+        let nonNull = n;
+        if (defs !== null) {
+          const levels = defs.subarray(seen, seen + n);
+          pos = readLevels(plain, pos, maxDef, levels);
+          nonNull = 0;
+          for (let i = 0; i < n; i++) if (levels[i] === maxDef) nonNull++;
+        }
+        const encoding = daph.encoding;
+        if (encoding === "PLAIN") {
+          values = plainValues(plain, pos, nonNull);
+        } else if (encoding === "PLAIN_DICTIONARY" || encoding === "RLE_DICTIONARY") {
+          values = lookup(plain, pos, nonNull, dictionary);
+        } else {
+          // Rarer encodings (DELTA_*, BYTE_STREAM_SPLIT): hyparquet decodes the whole page.
+          const result = readDataPage(plain, daph, decoder);
+          values = convertWithDictionary(result.dataPage, dictionary, encoding, decoder);
+          if (decimals > 0) values = Array.from(values as Uint8Array[], decodeDecimal);
+        }
+        if (values.length !== nonNull) {
+          throw new Error(`page has ${values.length} values where its levels say ${nonNull}`);
+        }
+      } else if (header.type === "DATA_PAGE_V2") {
+        const daph2 = header.data_page_header_v2;
+        if (daph2 === undefined) throw new Error("data page v2 without header");
+        n = daph2.num_values;
+        checkCount(n, seen, expected);
+        if (!(daph2.num_nulls >= 0) || daph2.num_nulls > n) {
+          throw new Error(`page claims ${daph2.num_nulls} nulls`);
+        }
+        if (daph2.encoding.endsWith("_DICTIONARY") && dictionary === undefined) {
+          throw new Error("dictionary-encoded page without a dictionary page");
+        }
+        const result = readDataPageV2(page, header, decoder);
+        values = convertWithDictionary(result.dataPage, dictionary, daph2.encoding, decoder);
+        if (decimals > 0) values = Array.from(values as Uint8Array[], decodeDecimal);
+        if (defs !== null) {
+          const levels = result.definitionLevels;
+          if (levels === undefined || levels.length === 0) defs.fill(maxDef, seen, seen + n);
+          else if (levels.length !== n) {
+            throw new Error(`page has ${levels.length} definition levels for ${n} values`);
+          } else defs.set(levels, seen);
+        }
+        if (reps !== null) {
+          const levels = result.repetitionLevels;
+          if (levels.length !== n) {
+            throw new Error(`page has ${levels.length} repetition levels for ${n} values`);
+          }
+          reps.set(levels, seen);
+        }
+        if (values.length !== n - daph2.num_nulls) {
+          throw new Error(
+            `page has ${values.length} values where its header says ${n - daph2.num_nulls}`,
+          );
+        }
+      } else {
+        continue; // index pages carry no values
+      }
+      pages.push(values);
+      valueCount += values.length;
+      seen += n;
+    } catch (error) {
+      if (error instanceof Error && error.name === "InvalidArgumentError") throw error;
+      throw fail(error instanceof Error ? error.message : String(error), error);
+    }
+  }
+  if (reader.offset < bytes.byteLength && bytes.byteLength - reader.offset > 1) {
+    // Trailing pages beyond num_values: the footer and the pages disagree.
+    throw fail(`it holds more pages than its ${expected} values`);
+  }
+  return {
+    count: expected,
+    defs: valueCount === expected ? null : defs,
+    reps,
+    values: concatValues(pages, valueCount),
+  };
+}
+
+/** Reads V1 levels: a 4-byte length, then the hybrid runs. Returns the position after them. */
+function readLevels(page: Uint8Array, pos: number, max: number, out: Uint8Array): number {
+  if (pos + 4 > page.length) throw new RangeError("levels start past the page end");
+  const len = (page[pos] | page[pos + 1] << 8 | page[pos + 2] << 16 | page[pos + 3] << 24) >>> 0;
+  pos += 4;
+  if (pos + len > page.length) throw new RangeError(`levels claim ${len} bytes past the page end`);
+  readHybrid(page, pos, pos + len, bitWidth(max), out, out.length);
+  for (let i = 0; i < out.length; i++) {
+    if (out[i] > max) throw new RangeError(`level ${out[i]} is above the maximum ${max}`);
+  }
+  return pos + len;
+}
+
+/** Reads dictionary indices and looks them up; an index outside the dictionary is corruption. */
+function lookup(
+  page: Uint8Array,
+  pos: number,
+  count: number,
+  dictionary: DecodedArray | undefined,
+): DecodedArray {
+  if (dictionary === undefined) {
+    throw new Error("dictionary-encoded page without a dictionary page");
+  }
+  if (count === 0) return [];
+  if (pos >= page.length) throw new RangeError("dictionary indices start past the page end");
+  const width = page[pos++];
+  const out = new Array(count);
+  if (width === 0) {
+    if (dictionary.length === 0) {
+      throw new Error("dictionary index 0 is outside an empty dictionary");
+    }
+    out.fill(dictionary[0]);
+  } else {
+    const indices = new Uint32Array(count);
+    readHybrid(page, pos, page.length, width, indices, count);
+    const size = dictionary.length;
+    for (let i = 0; i < count; i++) {
+      const index = indices[i];
+      if (index >= size) {
+        throw new Error(`dictionary index ${index} is outside a dictionary of ${size}`);
+      }
+      out[i] = dictionary[index];
+    }
+  }
+  return out;
+}
+
+function checkCount(n: number, seen: number, expected: number): void {
+  if (!(n >= 0) || seen + n > expected) {
+    throw new Error(`a page claims ${n} values after ${seen} of ${expected}`);
+  }
+}
+
+function concatValues(pages: DecodedArray[], total: number): DecodedArray {
+  if (pages.length === 1) return pages[0];
+  if (pages.length === 0) return [];
+  const first = pages[0];
+  if (first instanceof BigInt64Array && pages.every((p) => p instanceof BigInt64Array)) {
+    const out = new BigInt64Array(total);
+    let at = 0;
+    for (const p of pages) {
+      out.set(p as BigInt64Array, at);
+      at += p.length;
+    }
+    return out;
+  }
+  if (first instanceof Int32Array && pages.every((p) => p instanceof Int32Array)) {
+    const out = new Int32Array(total);
+    let at = 0;
+    for (const p of pages) {
+      out.set(p as Int32Array, at);
+      at += p.length;
+    }
+    return out;
+  }
+  const out = new Array(total);
+  let at = 0;
+  for (const p of pages) {
+    for (let i = 0; i < p.length; i++) out[at++] = p[i];
+  }
+  return out;
+}

@@ -1,0 +1,377 @@
+/**
+ * The streaming, exact, tolerant reader of Data Import event files.
+ *
+ * @module
+ */
+import {
+  type Event,
+  type EventMap,
+  InvalidArgumentError,
+  MAP_COLUMNS,
+  throwIfAborted,
+} from "@eventlake/schema";
+import type { ColumnMetaData, FileMetaData } from "hyparquet";
+import {
+  badFile,
+  chunkRange,
+  type Footer,
+  readExact,
+  readFooter,
+  sourceName,
+} from "./_read_footer.ts";
+import {
+  type ColumnPlan,
+  type Layout,
+  type Leaf,
+  type ParquetVariant,
+  resolveLayout,
+} from "./_read_layout.ts";
+import { decodeLeaf, type LeafData } from "./_read_chunk.ts";
+import {
+  assembleDecimal,
+  assembleJsonMap,
+  assembleString,
+  assembleTs,
+  CorruptColumnError,
+  MapCursor,
+  type RowProblem,
+} from "./_read_columns.ts";
+import type { ByteSource } from "./source.ts";
+
+export type { ParquetVariant, ParquetVariantId } from "./_read_layout.ts";
+
+/** Options of {@linkcode readEvents} and {@linkcode readEventBatches}. */
+export interface ReadEventsOptions {
+  /** Cancels the read: the iterator rejects with an `AbortedError`. */
+  signal?: AbortSignal;
+  /** The file's name in error messages (default: the source's `name`, if it has one). */
+  name?: string;
+  /** Events per batch of {@linkcode readEventBatches} (default 8192). */
+  batchSize?: number;
+  /**
+   * Ignore top-level columns outside the event format (reported as the `extra-columns`
+   * variant) instead of refusing the file. Default `false`: an extra column usually means
+   * the wrong file or a schema change upstream, and dropping data silently is worse.
+   */
+  allowExtraColumns?: boolean;
+  /** Called once per tolerated variant met, before the first event. */
+  onVariant?: (variant: ParquetVariant) => void;
+  /**
+   * Called for each row that cannot become an event (a null in a required column, a null
+   * or duplicate map key, a decimal out of range); the row is skipped. Without it, the
+   * first such row rejects the iteration (after the rows before it were yielded).
+   */
+  onInvalidRow?: (error: InvalidArgumentError) => void;
+}
+
+/** Rows per batch when not given. */
+const DEFAULT_BATCH = 8192;
+/** Ranges closer than this are fetched in one read. */
+const COALESCE_GAP = 1 << 20;
+
+/** An opened event file: footer checked and schema matched. */
+interface Opened {
+  name: string;
+  footer: Footer;
+  layout: Layout;
+  plans: ColumnPlan[];
+}
+
+/** Reads the footer and matches the schema; throws the schema problem if any. */
+async function openEvents(source: ByteSource, options: ReadEventsOptions): Promise<Opened> {
+  const name = sourceName(source, options.name);
+  const footer = await readFooter(source, name, options.signal);
+  const layout = resolveLayout(footer.tree);
+  if (layout.problems.length > 0) {
+    const first = layout.problems[0];
+    throw new InvalidArgumentError(
+      `${first.message.replace(/^Column "([^"]*)"/, `Column "$1" of Parquet file "${name}"`)}`,
+      {
+        details: {
+          file: name,
+          column: first.column,
+          problems: layout.problems.map((p) => p.message),
+        },
+      },
+    );
+  }
+  if (layout.extras.length > 0) {
+    if (!options.allowExtraColumns) {
+      throw new InvalidArgumentError(
+        `Column "${
+          layout.extras[0]
+        }" of Parquet file "${name}" is not part of the event format: pass allowExtraColumns to ignore it`,
+        { details: { file: name, column: layout.extras[0], extraColumns: layout.extras } },
+      );
+    }
+    layout.variants.push({
+      id: "extra-columns",
+      column: layout.extras.join(","),
+      detail: `ignored columns ${layout.extras.map((c) => `"${c}"`).join(", ")}`,
+    });
+  }
+  for (const v of layout.variants) options.onVariant?.(v);
+  return { name, footer, layout, plans: [...layout.plans.values()] };
+}
+
+function leavesOf(plan: ColumnPlan): Leaf[] {
+  return plan.kind === "map" ? [plan.key, plan.value] : [plan.leaf];
+}
+
+/** Fetches the byte ranges of the given leaves of one row group, coalescing neighbours. */
+async function fetchGroup(
+  source: ByteSource,
+  metadata: FileMetaData,
+  group: number,
+  leaves: Leaf[],
+  name: string,
+  signal: AbortSignal | undefined,
+): Promise<Map<number, Uint8Array>> {
+  const columns = metadata.row_groups[group].columns;
+  const wanted = leaves.map((leaf) => ({ leaf, ...chunkRange(columns[leaf.index].meta_data!) }))
+    .sort((a, b) => a.start - b.start);
+  const out = new Map<number, Uint8Array>();
+  let i = 0;
+  while (i < wanted.length) {
+    let j = i;
+    let end = wanted[i].end;
+    while (j + 1 < wanted.length && wanted[j + 1].start - end <= COALESCE_GAP) {
+      j++;
+      end = Math.max(end, wanted[j].end);
+    }
+    const start = wanted[i].start;
+    const bytes = await readExact(source, start, end - start, name, `row group ${group}`, signal);
+    for (let k = i; k <= j; k++) {
+      out.set(wanted[k].leaf.index, bytes.subarray(wanted[k].start - start, wanted[k].end - start));
+    }
+    i = j + 1;
+  }
+  return out;
+}
+
+/** Yields one map per row, in order. */
+interface RowMaps {
+  problem: string | null;
+  next(): EventMap;
+}
+
+/** {@linkcode RowMaps} over maps already built (JSON text columns). */
+class BuiltMaps implements RowMaps {
+  problem: string | null = null;
+  #i = 0;
+  constructor(readonly maps: EventMap[]) {}
+  next(): EventMap {
+    return this.maps[this.#i++];
+  }
+}
+
+/** Column arrays of one row group, row-aligned. */
+interface GroupColumns {
+  rows: number;
+  ts: Float64Array;
+  event_key: string[];
+  insert_id: string[];
+  metric_value: bigint[];
+  maps: Record<typeof MAP_COLUMNS[number], RowMaps>;
+  problems: RowProblem[];
+}
+
+function decodeGroup(
+  opened: Opened,
+  group: number,
+  bytes: Map<number, Uint8Array>,
+): GroupColumns {
+  const { name, footer } = opened;
+  const rowGroup = footer.metadata.row_groups[group];
+  const rows = Number(rowGroup.num_rows);
+  const problems: RowProblem[] = [];
+  const sink = (row: number, column: string, message: string) =>
+    problems.push({ row, column, message });
+  const decode = (leaf: Leaf, raw: boolean): LeafData =>
+    decodeLeaf(
+      bytes.get(leaf.index)!,
+      leaf,
+      rowGroup.columns[leaf.index].meta_data as ColumnMetaData,
+      { raw },
+      { name, rowGroup: group },
+    );
+  const out = { rows, problems, maps: {} } as GroupColumns;
+  try {
+    for (const plan of opened.plans) {
+      switch (plan.kind) {
+        case "ts":
+          out.ts = assembleTs(plan, decode(plan.leaf, true), rows, sink);
+          break;
+        case "decimal":
+          out.metric_value = assembleDecimal(plan, decode(plan.leaf, true), rows, sink);
+          break;
+        case "string":
+          (out as unknown as Record<string, string[]>)[plan.column] = assembleString(
+            plan,
+            decode(plan.leaf, false),
+            rows,
+            sink,
+          );
+          break;
+        case "map":
+          out.maps[plan.column as typeof MAP_COLUMNS[number]] = new MapCursor(
+            plan,
+            decode(plan.key, false),
+            decode(plan.value, false),
+            rows,
+          );
+          break;
+        case "json":
+          out.maps[plan.column as typeof MAP_COLUMNS[number]] = new BuiltMaps(
+            assembleJsonMap(plan, decode(plan.leaf, false), rows, sink),
+          );
+          break;
+      }
+    }
+  } catch (error) {
+    if (error instanceof CorruptColumnError) {
+      throw badFile(
+        name,
+        `row group ${group} is corrupt: ${error.message}`,
+        { rowGroup: group },
+        error,
+      );
+    }
+    throw error;
+  }
+  problems.sort((a, b) => a.row - b.row);
+  return out;
+}
+
+/**
+ * Reads the events of a Parquet file in batches, one row group in memory at a time: the
+ * footer is read by ranges first, the schema checked (a mismatch rejects before any event),
+ * then each row group's column chunks are fetched and decoded. `metric_value` is decoded
+ * exactly from its bytes; `ts` is floored to milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { bytesSource, readEventBatches } from "@eventlake/parquet";
+ * const bytes = await Deno.readFile(new URL("./testdata/duckdb_events.parquet", import.meta.url));
+ * let rows = 0;
+ * for await (const batch of readEventBatches(bytesSource(bytes), { batchSize: 2 })) rows += batch.length;
+ * console.log(rows); // 3
+ * ```
+ */
+export async function* readEventBatches(
+  source: ByteSource,
+  options: ReadEventsOptions = {},
+): AsyncGenerator<Event[], void, undefined> {
+  const { signal } = options;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`batchSize must be a positive integer: got ${batchSize}`);
+  }
+  const opened = await openEvents(source, options);
+  const { metadata } = opened.footer;
+  const leaves = opened.plans.flatMap(leavesOf);
+  const groups = metadata.row_groups.length;
+  const fetch = (g: number) => fetchGroup(source, metadata, g, leaves, opened.name, signal);
+  let next: Promise<Map<number, Uint8Array>> | undefined = groups > 0 ? fetch(0) : undefined;
+  let groupStart = 0;
+  try {
+    for (let g = 0; g < groups; g++) {
+      throwIfAborted(signal);
+      const bytes = await next!;
+      // Prefetch the next row group while this one decodes (object stores have latency).
+      next = g + 1 < groups ? fetch(g + 1) : undefined;
+      next?.catch(() => {});
+      const cols = decodeGroup(opened, g, bytes);
+      bytes.clear();
+      yield* materialise(cols, groupStart, batchSize, opened.name, options);
+      groupStart += cols.rows;
+    }
+  } finally {
+    next?.catch(() => {});
+  }
+}
+
+function* materialise(
+  cols: GroupColumns,
+  groupStart: number,
+  batchSize: number,
+  name: string,
+  options: ReadEventsOptions,
+): Generator<Event[], void, undefined> {
+  const { rows, ts, event_key, insert_id, metric_value, maps, problems } = cols;
+  const { identifiers, event_properties, user_properties, platform_properties } = maps;
+  let p = 0;
+  for (let start = 0; start < rows; start += batchSize) {
+    throwIfAborted(options.signal);
+    const end = Math.min(rows, start + batchSize);
+    const batch: Event[] = [];
+    for (let i = start; i < end; i++) {
+      const event: Event = {
+        insert_id: insert_id[i],
+        event_key: event_key[i],
+        ts: ts[i],
+        metric_value: metric_value[i],
+        identifiers: identifiers.next(),
+        event_properties: event_properties.next(),
+        user_properties: user_properties.next(),
+        platform_properties: platform_properties.next(),
+      };
+      const flat = p < problems.length && problems[p].row === i;
+      if (
+        flat || identifiers.problem !== null || event_properties.problem !== null ||
+        user_properties.problem !== null || platform_properties.problem !== null
+      ) {
+        const rowProblems: RowProblem[] = [];
+        while (p < problems.length && problems[p].row === i) rowProblems.push(problems[p++]);
+        for (const column of MAP_COLUMNS) {
+          const message = maps[column].problem;
+          if (message !== null) rowProblems.push({ row: i, column, message });
+        }
+        const first = rowProblems[0];
+        const error = new InvalidArgumentError(
+          `Cannot read row ${
+            groupStart + i
+          } of Parquet file "${name}": column "${first.column}" ${first.message}`,
+          {
+            details: {
+              file: name,
+              row: groupStart + i,
+              column: first.column,
+              problems: rowProblems.map((r) => `column "${r.column}" ${r.message}`),
+            },
+          },
+        );
+        if (options.onInvalidRow === undefined) {
+          if (batch.length > 0) yield batch;
+          throw error;
+        }
+        options.onInvalidRow(error);
+        continue;
+      }
+      batch.push(event);
+    }
+    if (batch.length > 0) yield batch;
+  }
+}
+
+/**
+ * Reads the events of a Parquet file one at a time; see {@linkcode readEventBatches}.
+ *
+ * @example
+ * ```ts
+ * import { formatDecimal } from "@eventlake/schema";
+ * import { bytesSource, readEvents } from "@eventlake/parquet";
+ * const bytes = await Deno.readFile(new URL("./testdata/duckdb_events.parquet", import.meta.url));
+ * const variants: string[] = [];
+ * for await (const event of readEvents(bytesSource(bytes), { onVariant: (v) => variants.push(v.id) })) {
+ *   console.log(event.event_key, formatDecimal(event.metric_value));
+ * }
+ * console.log(variants.includes("ts-micros")); // true
+ * ```
+ */
+export async function* readEvents(
+  source: ByteSource,
+  options: ReadEventsOptions = {},
+): AsyncGenerator<Event, void, undefined> {
+  for await (const batch of readEventBatches(source, options)) yield* batch;
+}
