@@ -28,13 +28,18 @@ export function growUint8(a: Uint8Array, need: number): Uint8Array {
   return next;
 }
 
+/** Strings buffered before one bulk encode (one `join` + one `encodeInto`). */
+const PLAIN_BATCH = 1024;
+
 /**
  * The non-null values of one BYTE_ARRAY (UTF8) leaf column in one row group.
  *
  * It starts as a dictionary (a `Map` from string to index plus an Int32Array of
  * indices: repeated keys and names cost one lookup and no encoding). When the
  * dictionary passes {@linkcode DICTIONARY_LIMIT} entries it converts itself to PLAIN
- * bytes and stays PLAIN for later row groups (a column of UUIDs never pays twice).
+ * and stays PLAIN for later row groups (a column of UUIDs never pays twice).
+ *
+ * PLAIN values are encoded in bulk: see {@linkcode encodePlainBatch}.
  */
 export class StringColumn {
   /** Number of values appended in this row group. */
@@ -47,14 +52,11 @@ export class StringColumn {
   dictValues: string[] = [];
   /** Dictionary indices of the values (dictionary mode). */
   indices: Int32Array = new Int32Array(1024);
-  /** PLAIN-encoded values (plain mode). */
+  /** PLAIN-encoded values (plain mode), complete after {@linkcode StringColumn.finish}. */
   plain: Bytes = new Bytes();
-  /** Smallest PLAIN value (plain mode), in UTF-8 order. */
-  min: string | undefined = undefined;
-  /** Largest PLAIN value (plain mode), in UTF-8 order. */
-  max: string | undefined = undefined;
-  /** Set once a non-ASCII value was seen: from then on statistics compare in UTF-8 order. */
-  exactCompare = false;
+  /** Values not yet in {@linkcode StringColumn.plain}. */
+  private pending: string[] = [];
+  private pendingCount = 0;
   /** Whether the dictionary gave up in an earlier row group. */
   private stickyPlain = false;
 
@@ -83,17 +85,13 @@ export class StringColumn {
 
   private addPlain(s: string): void {
     this.count++;
-    const ascii = appendPlainString(this.plain, s);
-    if (!ascii) this.exactCompare = true;
-    const min = this.min;
-    if (min === undefined) {
-      this.min = s;
-      this.max = s;
-    } else if (this.exactCompare) {
-      if (compareUtf8(s, min) < 0) this.min = s;
-      else if (compareUtf8(s, this.max as string) > 0) this.max = s;
-    } else if (s < min) this.min = s;
-    else if (s > (this.max as string)) this.max = s;
+    this.pending[this.pendingCount++] = s;
+    if (this.pendingCount === PLAIN_BATCH) this.flushPending();
+  }
+
+  private flushPending(): void {
+    encodePlainBatch(this.plain, this.pending, this.pendingCount);
+    this.pendingCount = 0;
   }
 
   /** Re-encodes the values collected so far as PLAIN and leaves dictionary mode. */
@@ -109,10 +107,19 @@ export class StringColumn {
     this.dictValues = [];
   }
 
-  /** Minimum and maximum of the values of this row group, in UTF-8 byte order. */
-  minMax(): { min: string; max: string } | undefined {
+  /** Completes the PLAIN bytes (call before encoding the row group). */
+  finish(): void {
+    if (this.pendingCount > 0) this.flushPending();
+    this.pending.fill("");
+  }
+
+  /**
+   * Minimum and maximum of the values of this row group, in UTF-8 byte order
+   * (strings in dictionary mode, bytes in plain mode: both what the footer takes).
+   */
+  minMax(): { min: string | Uint8Array; max: string | Uint8Array } | undefined {
     if (this.count === 0) return undefined;
-    if (!this.dictMode) return { min: this.min as string, max: this.max as string };
+    if (!this.dictMode) return minMaxPlain(this.plain);
     const values = this.dictValues;
     let min = values[0];
     let max = values[0];
@@ -127,14 +134,121 @@ export class StringColumn {
   /** Empties the column for the next row group, keeping its buffers. */
   reset(): void {
     this.count = 0;
-    this.min = undefined;
-    this.max = undefined;
-    this.exactCompare = false;
+    this.pendingCount = 0;
     this.plain.reset();
     this.dict.clear();
     this.dictValues = [];
     this.dictMode = !this.stickyPlain;
   }
+}
+
+/** `PREFIX[n]`: the 4-byte little-endian length `n` as 4 one-byte characters (n < 128). */
+const PREFIX: string[] = Array.from({ length: 128 }, (_, n) => String.fromCharCode(n, 0, 0, 0));
+const encoder = new TextEncoder();
+let parts: string[] = [];
+
+/**
+ * Appends `strings[0, count)` as PLAIN BYTE_ARRAY values, in bulk: each value's length
+ * prefix is written as four one-byte characters, prefixes and values are joined into one
+ * string (V8 copies even concatenated "rope" strings without flattening each one) and
+ * that string is encoded with ONE `TextEncoder.encodeInto` call. If a value is not ASCII,
+ * its prefix (its length in UTF-16 units) is fixed up afterwards by walking the UTF-8.
+ * Values of 128 characters or more go one by one.
+ */
+export function encodePlainBatch(out: Bytes, strings: string[], count: number): void {
+  let j = 0;
+  let units = 0;
+  for (let i = 0; i < count; i++) {
+    const s = strings[i];
+    const n = s.length;
+    if (n >= 128) {
+      if (j > 0) encodeParts(out, j, units);
+      j = 0;
+      units = 0;
+      appendPlainString(out, s);
+      continue;
+    }
+    parts[j++] = PREFIX[n];
+    parts[j++] = s;
+    units += 4 + n;
+  }
+  if (j > 0) encodeParts(out, j, units);
+}
+
+function encodeParts(out: Bytes, j: number, units: number): void {
+  if (parts.length !== j) parts.length = j;
+  const joined = parts.join("");
+  if (parts.length > 4 * PLAIN_BATCH) parts = [];
+  out.ensure(units * 3);
+  const start = out.pos;
+  const { written } = encoder.encodeInto(joined, out.buf.subarray(start));
+  if (written !== units) fixPrefixes(out.buf, start, start + written);
+  out.pos = start + written;
+}
+
+/** Rewrites each length prefix from UTF-16 units to UTF-8 bytes. */
+function fixPrefixes(buf: Uint8Array, start: number, end: number): void {
+  let p = start;
+  while (p < end) {
+    let units = buf[p]; // < 128: the prefix's other three bytes are 0
+    let q = p + 4;
+    while (units > 0) {
+      const b = buf[q];
+      if (b < 0x80) {
+        q += 1;
+        units -= 1;
+      } else if (b < 0xe0) {
+        q += 2;
+        units -= 1;
+      } else if (b < 0xf0) {
+        q += 3;
+        units -= 1;
+      } else {
+        q += 4;
+        units -= 2;
+      }
+    }
+    const len = q - p - 4;
+    buf[p] = len & 0xff;
+    buf[p + 1] = (len >>> 8) & 0xff;
+    buf[p + 2] = (len >>> 16) & 0xff;
+    buf[p + 3] = len >>> 24;
+    p = q;
+  }
+}
+
+/** Minimum and maximum PLAIN value, compared as unsigned bytes (= UTF-8 order). */
+function minMaxPlain(plain: Bytes): { min: Uint8Array; max: Uint8Array } {
+  const buf = plain.buf;
+  const view = plain.view;
+  const end = plain.pos;
+  let minAt = 4;
+  let minLen = view.getInt32(0, true);
+  let maxAt = minAt;
+  let maxLen = minLen;
+  let p = 4 + minLen;
+  while (p < end) {
+    const len = view.getInt32(p, true);
+    const at = p + 4;
+    if (compareBytes(buf, at, len, minAt, minLen) < 0) {
+      minAt = at;
+      minLen = len;
+    } else if (compareBytes(buf, at, len, maxAt, maxLen) > 0) {
+      maxAt = at;
+      maxLen = len;
+    }
+    p = at + len;
+  }
+  return { min: buf.slice(minAt, minAt + minLen), max: buf.slice(maxAt, maxAt + maxLen) };
+}
+
+function compareBytes(buf: Uint8Array, a: number, aLen: number, b: number, bLen: number): number {
+  const n = aLen < bLen ? aLen : bLen;
+  for (let i = 0; i < n; i++) {
+    const d = buf[a + i] - buf[b + i];
+    if (d !== 0) return d;
+  }
+  return aLen - bLen;
 }
 
 /**

@@ -21,8 +21,8 @@ import {
   MAP_COLUMNS,
   type MapColumn as MapColumnName,
 } from "@eventlake/schema";
-import { appendHybrid, appendPlainString, bitWidthOf, Bytes } from "./_write_bytes.ts";
-import { MapColumn, StringColumn } from "./_write_columns.ts";
+import { appendHybrid, bitWidthOf, Bytes } from "./_write_bytes.ts";
+import { encodePlainBatch, MapColumn, StringColumn } from "./_write_columns.ts";
 import { DECIMAL_WIDTH, EVENT_SCHEMA, leafElement } from "./_write_schema.ts";
 import { snappyCompressInto } from "./_write_snappy.ts";
 
@@ -92,8 +92,8 @@ interface Leaf {
 }
 
 interface ColumnChunkStatistics {
-  min_value?: string | number | bigint;
-  max_value?: string | number | bigint;
+  min_value?: string | number | bigint | Uint8Array;
+  max_value?: string | number | bigint | Uint8Array;
   null_count: bigint;
 }
 
@@ -479,6 +479,7 @@ export class EventBatchWriter {
         }));
       } else if (kind === "event_key" || kind === "insert_id") {
         const col = kind === "event_key" ? this.#eventKey : this.#insertId;
+        col.finish();
         const mm = col.minMax();
         leaves.push(flat(kind, null, 0, col, {
           min_value: mm?.min,
@@ -494,6 +495,8 @@ export class EventBatchWriter {
         const keyDef = this.#keyDef;
         const def = col.def;
         for (let i = 0; i < n; i++) keyDef[i] = def[i] === 0 ? 0 : 1;
+        col.keys.finish();
+        col.values.finish();
         const km = col.keys.minMax();
         const vm = col.values.minMax();
         leaves.push({
@@ -576,7 +579,7 @@ export class EventBatchWriter {
       const values = this.#values;
       values.reset();
       const dictValues = strings.dictValues;
-      for (let i = 0; i < dictValues.length; i++) appendPlainString(values, dictValues[i]);
+      encodePlainBatch(values, dictValues, dictValues.length);
       const page = values.bytes();
       const body = this.#compress(page);
       const headerStart = out.offset;

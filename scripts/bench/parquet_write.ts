@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { ByteWriter, parquetWriteRows } from "hyparquet-writer";
 import type { Event } from "@eventlake/schema";
+import { createEventGenerator } from "@eventlake/schema/testing";
 import { writeEvents } from "@eventlake/parquet";
 import { EVENT_SCHEMA } from "../../packages/parquet/_write_schema.ts";
 
@@ -29,139 +30,18 @@ export interface ParquetWriteBenchOptions {
   rssRows?: number;
 }
 
-// ------------------------------------------------------------------ event generator
+// ------------------------------------------------------------------ events
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Users the bench events are spread over (distinct ids, device ids, sessions). */
+const BENCH_USERS = 100_000;
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-/** A random UUID v4, as a flat string (like one from `JSON.parse`, not a rope of concatenations). */
-function uuid(rand: () => number): string {
-  const b: string[] = [];
-  for (let i = 0; i < 16; i++) {
-    let v = Math.floor(rand() * 256);
-    if (i === 6) v = (v & 0x0f) | 0x40;
-    if (i === 8) v = (v & 0x3f) | 0x80;
-    if (i === 4 || i === 6 || i === 8 || i === 10) b.push("-");
-    b.push(HEX[v]);
-  }
-  return b.join("");
-}
-
-const EVENT_KEYS = [
-  "app_open",
-  "login",
-  "logout",
-  "purchase",
-  "add_to_cart",
-  "view_item",
-  "search",
-  "share",
-  "signup",
-  "level_up",
-  "tutorial_complete",
-  "push_open",
-];
-const COUNTRIES = ["KR", "US", "JP", "DE", "FR", "BR", "IN", "GB", "VN", "TH"];
-const CITIES = ["서울", "부산", "Tokyo", "Berlin", "Paris", "São Paulo", "Mumbai", "London"];
-const PLANS = ["free", "basic", "pro", "enterprise"];
-const SCREENS = ["home", "feed", "detail", "cart", "checkout", "settings", "profile"];
-const MODELS = ["iPhone15,2", "SM-S918N", "Pixel 8", "iPad13,4", "SM-A546E"];
-const CARRIERS = ["SKT", "KT", "LG U+", "Verizon", "T-Mobile"];
-
-type Gen = (rand: () => number, i: number) => string | null;
-const pick = (xs: string[]): Gen => (r) => xs[Math.floor(r() * xs.length)];
-const num = (max: number): Gen => (r) => String(Math.floor(r() * max));
-
-const IDENTIFIER_EXTRA: [string, Gen][] = [
-  ["adid", (r) => uuid(r)],
-  ["customer_id", (r) => `C${Math.floor(r() * 1e7)}`],
-  ["email_hash", (r) => uuid(r).replaceAll("-", "")],
-  ["idfv", (r) => uuid(r)],
-];
-const USER_PROPS: [string, Gen][] = [
-  ["plan", pick(PLANS)],
-  ["country", pick(COUNTRIES)],
-  ["city", pick(CITIES)],
-  ["age", num(80)],
-  ["gender", pick(["f", "m", "x"])],
-  ["tier", num(5)],
-  ["signup_days", num(2000)],
-  ["marketing_opt_in", (r) => (r() < 0.1 ? null : r() < 0.5 ? "true" : "false")],
-];
-const EVENT_PROPS: [string, Gen][] = [
-  ["screen", pick(SCREENS)],
-  ["item_id", (r) => `item_${Math.floor(r() * 50_000)}`],
-  ["price", (r) => (r() * 1000).toFixed(2)],
-  ["quantity", num(10)],
-  ["query", (r) => `q${Math.floor(r() * 10_000)}`],
-  ["referrer", pick(["organic", "ad", "push", "email", "deeplink"])],
-  ["session_id", (r) => uuid(r)],
-  ["duration_ms", num(600_000)],
-];
-const PLATFORM_EXTRA: [string, Gen][] = [
-  ["osversion", pick(["17.4", "17.5", "14", "13", "18.0"])],
-  ["device_model", pick(MODELS)],
-  ["carrier", pick(CARRIERS)],
-  ["language", pick(["ko", "en", "ja", "de"])],
-  ["sdk_version", pick(["3.2.1", "3.3.0"])],
-];
-
-function someOf(
-  rand: () => number,
-  i: number,
-  pool: [string, Gen][],
-  count: number,
-  into: Record<string, string | null>,
-): Record<string, string | null> {
-  const start = Math.floor(rand() * pool.length);
-  for (let k = 0; k < count && k < pool.length; k++) {
-    const [name, gen] = pool[(start + k) % pool.length];
-    into[name] = gen(rand, i);
-  }
-  return into;
-}
-
-/** Realistic events, lazily and deterministically: random UUIDs, 3–6 keys per map. */
+/**
+ * Realistic events, lazily and deterministically, from the schema package's generator
+ * (random UUIDs, 3–6 keys per property map, identifiers and platform maps as real SDKs send).
+ */
 export function* benchEvents(count: number, seed = 42): Generator<Event> {
-  const rand = prng(seed);
-  let ts = Date.UTC(2024, 0, 15);
-  for (let i = 0; i < count; i++) {
-    ts += Math.floor(rand() * 20);
-    const keys = () => 3 + Math.floor(rand() * 4); // 3..6
-    const r = rand();
-    const metric = r < 0.4
-      ? 0n
-      : r < 0.9
-      ? BigInt(Math.floor(rand() * 1e11)) - 10_000_000_000n
-      : BigInt(Math.floor(rand() * 1e15)) * 1000n + BigInt(Math.floor(rand() * 1000));
-    yield {
-      ts,
-      event_key: EVENT_KEYS[Math.floor(rand() * EVENT_KEYS.length)],
-      insert_id: uuid(rand),
-      metric_value: metric,
-      identifiers: someOf(rand, i, IDENTIFIER_EXTRA, keys() - 2, {
-        id: `user_${Math.floor(rand() * 200_000)}`,
-        device_id: uuid(rand),
-      }),
-      user_properties: someOf(rand, i, USER_PROPS, keys(), {}),
-      event_properties: someOf(rand, i, EVENT_PROPS, keys(), {}),
-      platform_properties: someOf(rand, i, PLATFORM_EXTRA, keys() - 2, {
-        osname: rand() < 0.55 ? "android" : "ios",
-        appversion: `2.${Math.floor(rand() * 8)}.${Math.floor(rand() * 20)}`,
-      }),
-    };
-  }
+  const next = createEventGenerator({ seed, users: BENCH_USERS });
+  for (let i = 0; i < count; i++) yield next();
 }
 
 // ------------------------------------------------------------------ measurements
@@ -265,7 +145,10 @@ export async function bench(options: ParquetWriteBenchOptions = {}): Promise<str
       "## Parquet writer (`writeEvents`)",
       "",
       `Command: \`deno run -A scripts/bench/parquet_write.ts --rows ${rows} --rss-rows ${rssRows}\`. ` +
-      `Realistic events (random UUIDs, 3–6 keys per map), SNAPPY, row groups of 100,000.`,
+      `Events from \`createEventGenerator({ users: ${
+        fmt(BENCH_USERS)
+      } })\` (random UUIDs, 3–6 keys per ` +
+      `property map), SNAPPY, row groups of 100,000.`,
       "",
       "| writer | rows | seconds | rows/s | file MB | vs writeEvents |",
       "| --- | ---: | ---: | ---: | ---: | ---: |",
