@@ -110,8 +110,9 @@ function checkMap(
     return problems;
   }
   for (const key in map) {
-    if (!Object.hasOwn(map, key)) continue;
-    if (!isLowercaseKey(key)) problems = keyProblem(map, column, key, problems);
+    if (!LOWERCASE_KEYS.has(key) && !isLowercaseKey(key)) {
+      problems = keyProblem(map, column, key, problems);
+    }
     const value = map[key];
     if (value !== null && typeof value !== "string") {
       (problems ??= []).push({
@@ -146,6 +147,13 @@ function checkMap(
   return problems;
 }
 
+/**
+ * Keys already seen to be lowercase. Keys repeat across events (a file has a few dozen distinct
+ * keys), so one hash lookup replaces a character loop; bounded so odd data cannot grow it.
+ */
+const LOWERCASE_KEYS = new Set<string>();
+const LOWERCASE_KEYS_MAX = 4096;
+
 /** True for a non-empty key that lowercasing leaves unchanged; allocates only for non-ASCII keys. */
 function isLowercaseKey(key: string): boolean {
   const n = key.length;
@@ -153,8 +161,12 @@ function isLowercaseKey(key: string): boolean {
   for (let i = 0; i < n; i++) {
     const c = key.charCodeAt(i);
     if (c >= 65 && c <= 90) return false;
-    if (c >= 128) return key.toLowerCase() === key;
+    if (c >= 128) {
+      if (key.toLowerCase() !== key) return false;
+      break;
+    }
   }
+  if (LOWERCASE_KEYS.size < LOWERCASE_KEYS_MAX) LOWERCASE_KEYS.add(key);
   return true;
 }
 
