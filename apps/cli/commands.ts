@@ -20,6 +20,7 @@ export const COMMANDS: CommandTable = Object.freeze({
     summary: "Show the schema, row groups, ts range and format variants of a Parquet file",
     usage: "<file.parquet> [--json]",
     description: "Reads only the file's footer (and the ts column when it has no statistics).\n" +
+      "A Parquet file of another schema is described, with the problems that stop import.\n" +
       "Exit 3 when the file does not exist, 2 when it is not a readable Parquet file.",
     positionals: [{ name: "file.parquet", description: "A local Parquet file" }],
     options: JSON_FLAG,

@@ -4,39 +4,10 @@
  * @module
  */
 import { resolve } from "node:path";
-import {
-  InvalidArgumentError,
-  NotFoundError,
-  PermissionDeniedError,
-  UnavailableError,
-} from "@eventlake/schema";
+import { fileSource, inspectParquet, type ParquetInspection } from "@eventlake/parquet";
 import type { Colors } from "../color.ts";
 import type { CommandContext } from "../command.ts";
 import { formatBytes, formatCount, formatTable } from "../format.ts";
-
-/** The parts of an inspection the human summary shows. */
-export interface InspectionView {
-  /** File name as given. */
-  name?: string;
-  /** Bytes. */
-  fileSize: number;
-  /** Rows in the file. */
-  rowCount: number;
-  /** The writer, from the footer. */
-  createdBy?: string;
-  /** Matches the exact Data Import format (no variant). */
-  exact: boolean;
-  /** Compression codecs used. */
-  codecs: string[];
-  /** Leaf columns. */
-  columns: { name: string; physicalType: string; logicalType?: string; repetition: string }[];
-  /** Row groups. */
-  rowGroups: { rows: number; compressedBytes: number; uncompressedBytes: number }[];
-  /** Range of `ts`, ISO-8601, and where it was read from. */
-  ts?: { min: string | null; max: string | null; from: string };
-  /** Tolerated variants met. */
-  variants: string[];
-}
 
 /**
  * The aligned, human-readable summary of an inspection.
@@ -47,104 +18,141 @@ export interface InspectionView {
  * import { formatInspection } from "./inspect.ts";
  * const plain = colors({ env: {}, isTTY: { stdin: false, stdout: false, stderr: false } }, "stdout");
  * const text = formatInspection({
- *   fileSize: 2048, rowCount: 3, exact: true, codecs: ["SNAPPY"], variants: [],
- *   columns: [{ name: "ts", physicalType: "INT64", logicalType: "TIMESTAMP(MILLIS,UTC)", repetition: "REQUIRED" }],
- *   rowGroups: [{ rows: 3, compressedBytes: 900, uncompressedBytes: 1500 }],
+ *   name: "a.parquet", sizeBytes: 2048, createdBy: null, rowCount: 0, codecs: ["SNAPPY"],
+ *   columns: [{ path: "ts", physicalType: "INT64", logicalType: "TIMESTAMP(MILLIS, UTC)", repetition: "REQUIRED" }],
+ *   rowGroups: [], ts: { min: null, max: null, source: "none" },
+ *   variants: [], problems: [], exactFormat: true,
  * }, plain);
  * console.log(text.split("\n")[1]); // "Size         2.0 KiB (2,048 bytes)"
  * ```
  */
-export function formatInspection(inspection: InspectionView, c: Colors): string {
+export function formatInspection(inspection: ParquetInspection, c: Colors): string {
   const label = (text: string): string => c.bold(text);
-  const summary: string[][] = [];
-  if (inspection.name !== undefined) summary.push([label("File"), inspection.name]);
-  summary.push(
+  const { ts } = inspection;
+  const variants = groupVariants(inspection.variants);
+  const format = inspection.exactFormat
+    ? c.green("exact event format")
+    : inspection.problems.length > 0
+    ? c.red(`not readable as events (${plural(inspection.problems.length, "problem")})`)
+    : c.yellow(
+      `readable as events, with ${plural(variants.length, "tolerated variant")}: ${
+        variants.map((v) => v.id).join(", ")
+      }`,
+    );
+  const summary = [
+    [label("File"), inspection.name],
     [
       label("Size"),
-      `${formatBytes(inspection.fileSize)} (${formatCount(inspection.fileSize)} bytes)`,
+      `${formatBytes(inspection.sizeBytes)} (${formatCount(inspection.sizeBytes)} bytes)`,
     ],
     [label("Rows"), formatCount(inspection.rowCount)],
     [label("Row groups"), formatCount(inspection.rowGroups.length)],
     [label("Compression"), inspection.codecs.length > 0 ? inspection.codecs.join(", ") : "-"],
     [label("Created by"), inspection.createdBy ?? "-"],
-  );
-  if (inspection.ts) {
-    const { min, max, from } = inspection.ts;
-    summary.push([
+    [
       label("ts range"),
-      min === null || max === null ? `- (no rows)` : `${min} … ${max} ${c.dim(`(from ${from})`)}`,
-    ]);
-  }
-  summary.push([
-    label("Format"),
-    inspection.exact
-      ? c.green("exact Data Import format")
-      : c.yellow(`tolerated variant (${inspection.variants.length})`),
-  ]);
+      ts.min === null || ts.max === null
+        ? c.dim(inspection.rowCount === 0 ? "- (no rows)" : "- (no ts column)")
+        : `${ts.min} … ${ts.max} ${c.dim(`(from ${ts.source})`)}`,
+    ],
+    [label("Format"), format],
+  ];
 
   const lines = [formatTable(summary), "", label("Schema")];
   lines.push(formatTable([
     [c.dim("COLUMN"), c.dim("PHYSICAL"), c.dim("LOGICAL"), c.dim("REPETITION")],
     ...inspection.columns.map((col) => [
-      col.name,
-      col.physicalType,
+      schemaName(col.path),
+      col.physicalType ?? c.dim("group"),
       col.logicalType ?? "-",
       col.repetition,
     ]),
   ], { indent: "  " }));
 
-  lines.push("", label("Row groups"));
-  lines.push(formatTable([
-    [c.dim("#"), c.dim("ROWS"), c.dim("COMPRESSED"), c.dim("UNCOMPRESSED")],
-    ...inspection.rowGroups.map((rg, i) => [
-      String(i),
-      formatCount(rg.rows),
-      formatBytes(rg.compressedBytes),
-      formatBytes(rg.uncompressedBytes),
-    ]),
-  ], { indent: "  ", alignRight: [0, 1, 2, 3] }));
+  if (inspection.rowGroups.length > 0) {
+    lines.push("", label("Row groups"));
+    lines.push(formatTable([
+      [c.dim("#"), c.dim("ROWS"), c.dim("COMPRESSED"), c.dim("UNCOMPRESSED")],
+      ...inspection.rowGroups.map((rg, i) => [
+        String(i),
+        formatCount(rg.rows),
+        formatBytes(rg.compressedBytes),
+        formatBytes(rg.uncompressedBytes),
+      ]),
+    ], { indent: "  ", alignRight: [0, 1, 2, 3] }));
+  }
 
-  if (inspection.variants.length > 0) {
+  if (variants.length > 0) {
     lines.push("", label("Tolerated variants"));
-    for (const variant of inspection.variants) lines.push(`  - ${variant}`);
+    lines.push(formatTable(
+      variants.flatMap((v) => [
+        [c.yellow(v.id), v.details.join("; ")],
+        ["", c.dim(`${v.columns.length === 1 ? "column" : "columns"}: ${v.columns.join(", ")}`)],
+      ]),
+      { indent: "  " },
+    ));
+  }
+  if (inspection.problems.length > 0) {
+    lines.push("", label("Problems"));
+    for (const problem of inspection.problems) lines.push(`  ${c.red("✗")} ${problem}`);
   }
   return lines.join("\n");
 }
 
-/** Checks that `path` is an existing regular file, translating the file system's errors. */
-export async function checkLocalFile(path: string, shown: string): Promise<void> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new NotFoundError(`Cannot find file "${shown}"`, { cause: error, details: { path } });
+/** A schema path as an indented tree: `identifiers.key_value.key` → `    key`. */
+function schemaName(path: string): string {
+  const parts = path.split(".");
+  return "  ".repeat(parts.length - 1) + parts[parts.length - 1];
+}
+
+/** Variants by id, in order of first appearance, with the columns each concerns. */
+function groupVariants(
+  variants: ParquetInspection["variants"],
+): { id: string; columns: string[]; details: string[] }[] {
+  const byId = new Map<string, { id: string; columns: string[]; details: string[] }>();
+  for (const v of variants) {
+    let group = byId.get(v.id);
+    if (group === undefined) {
+      group = { id: v.id, columns: [], details: [] };
+      byId.set(v.id, group);
     }
-    if (error instanceof Deno.errors.PermissionDenied) {
-      throw new PermissionDeniedError(`Cannot read file "${shown}": permission denied`, {
-        cause: error,
-        details: { path },
-      });
-    }
-    throw error;
+    if (!group.columns.includes(v.column)) group.columns.push(v.column);
+    if (!group.details.includes(v.detail)) group.details.push(v.detail);
   }
-  if (!info.isFile) {
-    throw new InvalidArgumentError(
-      `Cannot inspect "${shown}": it is a directory, not a Parquet file`,
-      {
-        details: { path },
-      },
-    );
-  }
+  return [...byId.values()];
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 /**
  * Prints a Parquet file's schema, row groups, sizes, `ts` range and format variants
- * (`--json`: the inspection object).
+ * (`--json`: the `ParquetInspection` object of `@eventlake/parquet`).
+ *
+ * A missing file is a `NotFoundError` (exit 3); a file that is not Parquet, or is corrupt,
+ * an `InvalidArgumentError` (exit 2) saying why. A Parquet file of another schema is
+ * described, its problems listed (exit 0).
+ *
+ * @example
+ * ```ts
+ * import { run } from "../cli.ts";
+ * import { memoryIo } from "../_testing.ts";
+ * const io = memoryIo();
+ * console.log(await run(["inspect", "/nonexistent.parquet"], io)); // 3
+ * ```
  */
 export async function inspectCommand(context: CommandContext): Promise<void> {
   const shown = String(context.args["file.parquet"]);
-  const path = resolve(context.io.cwd, shown);
-  await checkLocalFile(path, shown);
-  throw new UnavailableError(`Cannot inspect "${shown}": the Parquet reader is not built yet`);
+  const source = await fileSource(resolve(context.io.cwd, shown), { signal: context.signal });
+  try {
+    const inspection = await inspectParquet(source, { name: shown, signal: context.signal });
+    if (context.flags.json) {
+      await context.print(JSON.stringify(inspection, null, 2));
+    } else {
+      await context.print(formatInspection(inspection, context.out));
+    }
+  } finally {
+    await source.close();
+  }
 }
