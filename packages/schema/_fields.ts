@@ -320,9 +320,10 @@ export function mapField(value: unknown, path: string, report: Report): EventMap
   const out = normaliseMap<unknown, string>(map, path, (p) => {
     failed = true;
     report(p);
-  }, (v, _key, keyPath) => {
+  }, (v, key) => {
     if (typeof v === "string") return v;
     failed = true;
+    const keyPath = joinPath(path, key);
     const hint = v === null
       ? " (omit the key instead)"
       : typeof v === "number" || typeof v === "boolean"
@@ -377,43 +378,41 @@ export function normaliseMap<V, W = V>(
   map: Readonly<Record<string, V>>,
   path: string,
   report: (problem: Problem) => void,
-  value: ((v: V, key: string, path: string) => W | undefined) | undefined,
+  value: ((v: V, key: string) => W | undefined) | undefined,
 ): Record<string, W> {
   const out: Record<string, W> = {};
-  let originals: Map<string, string> | undefined;
-  const name = path === "" ? "The map" : path;
-  for (const key of Object.keys(map)) {
-    const keyPath = path === "" ? key : `${path}.${key}`;
+  // Lowercase keys whose value was refused: still taken, for the case-duplicate check.
+  let dropped: Set<string> | undefined;
+  const keys = Object.keys(map);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     if (key === "") {
       report({
-        path: keyPath,
+        path: joinPath(path, key),
         rule: "key_empty",
-        message: `${name} has an empty key: keys must have at least one character`,
+        message: `${path === "" ? "The map" : path} has an empty key: keys must have at least ` +
+          "one character",
         value: "",
       });
       continue;
     }
     const lower = key.toLowerCase();
-    originals ??= new Map();
-    const first = originals.get(lower);
-    if (first !== undefined) {
+    if (Object.hasOwn(out, lower) || dropped?.has(lower) === true) {
+      const first = keys.find((k) => k.toLowerCase() === lower);
       report({
-        path: keyPath,
+        path: joinPath(path, key),
         rule: "key_case",
-        message:
-          `Keys "${first}" and "${key}" of ${
-            path === "" ? "the map" : path
-          } differ only in case: keys are stored ` +
-          "lowercase, send one of them",
+        message: `Keys "${first}" and "${key}" of ${path === "" ? "the map" : path} differ ` +
+          "only in case: keys are stored lowercase, send one of them",
         value: describeValue(key),
       });
       continue;
     }
-    originals.set(lower, key);
     const raw = map[key];
-    const v = value === undefined ? raw as unknown as W : value(raw, key, keyPath);
-    if (v === undefined) continue;
-    if (lower === "__proto__") {
+    const v = value === undefined ? raw as unknown as W : value(raw, key);
+    if (v === undefined) {
+      (dropped ??= new Set()).add(lower);
+    } else if (lower === "__proto__") {
       Object.defineProperty(out, lower, {
         value: v,
         enumerable: true,
@@ -425,4 +424,9 @@ export function normaliseMap<V, W = V>(
     }
   }
   return out;
+}
+
+/** `column.key`, or `key` for a map outside a record. */
+export function joinPath(path: string, key: string): string {
+  return path === "" ? key : `${path}.${key}`;
 }

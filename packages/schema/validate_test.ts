@@ -418,6 +418,13 @@ Deno.test("validateEventInput() refuses two keys of one map that differ only in 
       "stored lowercase, send one of them",
     value: "product_id",
   });
+  // The clash is found even when the first spelling's value was refused.
+  deepStrictEqual(
+    problems(input({ identifiers: { ID: 1, Id: "u", device_id: "d" } })).map((p) =>
+      `${p.path} ${p.rule}`
+    ),
+    ["identifiers.ID value_type", "identifiers.Id key_case"],
+  );
   const p = problem(input({ identifiers: { id: "u", device_id: "d", Device_ID: "D" } }));
   strictEqual(p.rule, "key_case");
   ok(p.message.includes('"device_id"') && p.message.includes('"Device_ID"'), p.message);
