@@ -12,6 +12,7 @@ import { COMMANDS } from "./commands.ts";
 import { EXIT_BROKEN_PIPE, EXIT_OK, EXIT_USAGE, exitCodeOf } from "./exit_codes.ts";
 import { GLOBAL_OPTIONS, renderCommandHelp, renderOverview } from "./help.ts";
 import { type Io, write, writeLine } from "./io.ts";
+import { createProgress } from "./progress.ts";
 import { didYouMean } from "./suggest.ts";
 import { VERSION } from "./version.ts";
 
@@ -133,6 +134,7 @@ async function dispatch(
     commands,
     print: (text) => writeLine(io.stdout, text),
     log: (text) => writeLine(io.stderr, text),
+    progress: (label, progressOptions) => createProgress(io, label, progressOptions),
   };
   try {
     return (await command.handler(context)) ?? EXIT_OK;

@@ -297,3 +297,28 @@ Deno.test("run() stops quietly with 141 when stdout's reader has gone (| head)",
   strictEqual(await run(["--help"], { ...io, stdout: closed }), 141);
   strictEqual(io.stderrText(), "");
 });
+
+Deno.test("a handler's log() and progress() write to stderr, print() to stdout", async () => {
+  const commands: CommandTable = {
+    work: {
+      summary: "Works",
+      usage: "",
+      options: {},
+      examples: [{ command: "eventlake work", description: "Works" }],
+      handler: async (ctx) => {
+        await ctx.log("starting");
+        const progress = ctx.progress("Copying", { total: 2, unit: "files" });
+        await progress.advance(2);
+        await progress.done();
+        await ctx.print("result");
+      },
+    },
+  };
+  const io = memoryIo();
+  strictEqual(await run(["work"], io, { commands }), 0);
+  strictEqual(io.stdoutText(), "result\n");
+  strictEqual(
+    io.stderrText(),
+    "starting\nCopying: 2/2 files (100%)\nCopying: 2 files done\n",
+  );
+});

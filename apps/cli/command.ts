@@ -6,6 +6,7 @@
 import type { FlagValues, OptionsSpec, PositionalSpec } from "./args.ts";
 import type { Colors } from "./color.ts";
 import type { Io } from "./io.ts";
+import type { Progress, ProgressOptions } from "./progress.ts";
 
 /** One example in a command's help. */
 export interface CommandExample {
@@ -39,6 +40,8 @@ export interface CommandContext {
   print(text: string): Promise<void>;
   /** Writes a line of progress or log to stderr. */
   log(text: string): Promise<void>;
+  /** Starts a progress report on stderr (a bar on a terminal, plain lines otherwise). */
+  progress(label: string, options?: ProgressOptions): Progress;
 }
 
 /**
