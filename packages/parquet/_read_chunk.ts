@@ -209,10 +209,10 @@ export function decodeLeaf(
     }
     const size = header.compressed_page_size;
     const rawSize = header.uncompressed_page_size;
-    if (!(size >= 0) || reader.offset + size > bytes.byteLength) {
+    if (typeof size !== "number" || !(size >= 0) || reader.offset + size > bytes.byteLength) {
       throw fail(`a page claims ${size} bytes but only ${bytes.byteLength - reader.offset} remain`);
     }
-    if (!(rawSize >= 0) || rawSize > MAX_PAGE_BYTES) {
+    if (typeof rawSize !== "number" || !(rawSize >= 0) || rawSize > MAX_PAGE_BYTES) {
       throw fail(`a page claims ${rawSize} uncompressed bytes (limit ${MAX_PAGE_BYTES})`);
     }
     const page = bytes.subarray(reader.offset, reader.offset + size);
