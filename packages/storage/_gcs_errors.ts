@@ -26,6 +26,8 @@ export interface GcsErrorContext {
   bucket: string;
   /** The full object name (or listing prefix) inside the bucket, when the call had one. */
   name?: string;
+  /** The error came from `fetch`, whose network failures are plain `TypeError`s. */
+  fromFetch?: boolean;
 }
 
 /** The parts of an SDK error this table reads. */
@@ -149,6 +151,12 @@ export function mapGcsError(error: unknown, context: GcsErrorContext): Eventlake
     : "Error";
   const options = { cause, details };
 
+  if (context.fromFetch && error instanceof TypeError) {
+    return new UnavailableError(
+      `Cannot ${context.op} "${where}": GCS is unreachable: ${detail}`,
+      options,
+    );
+  }
   if ((error as GcsErrorShape | null)?.name === "AbortError") {
     return new AbortedError(`Cannot ${context.op} "${where}": aborted`, options);
   }

@@ -12,10 +12,14 @@
 import { IdempotencyStrategy, Storage } from "@google-cloud/storage";
 import type { Bucket, File, StorageOptions } from "@google-cloud/storage";
 import { readFileSync } from "node:fs";
-import type { Readable, Writable } from "node:stream";
-import { AbortedError, InvalidArgumentError, throwIfAborted } from "@eventlake/schema";
+import { createHash } from "node:crypto";
+import {
+  AbortedError,
+  InvalidArgumentError,
+  throwIfAborted,
+  UnavailableError,
+} from "@eventlake/schema";
 import type {
-  ByteRange,
   ListEntry,
   ListOptions,
   ObjectInfo,
@@ -26,6 +30,7 @@ import type {
 } from "./store.ts";
 import { checkKey } from "./keys.ts";
 import { checkListArgs, checkObjectKey, compareKeys } from "./_common.ts";
+import { withRetry } from "./retry.ts";
 import {
   type GcsErrorContext,
   gcsStatus,
@@ -33,11 +38,16 @@ import {
   mapGcsError,
 } from "./_gcs_errors.ts";
 
-/** How the SDK retries 408, 429, 5xx and connection failures before a call fails as `UNAVAILABLE`. */
+/**
+ * How 408, 429, 5xx and connection failures are retried before a call fails as `UNAVAILABLE`.
+ * Metadata calls (list, head, exists, delete, opening an upload session) retry inside the SDK;
+ * object reads and one-request uploads retry with `withRetry` (waits from 0.25–0.5 s, doubling).
+ * A streamed upload cannot be replayed once its body has started, so it is not retried.
+ */
 export interface GcsRetryOptions {
   /** Retries after the first attempt; `0` disables retrying. Default 3. */
   maxRetries?: number;
-  /** Delay before retry n is `multiplier^n` seconds plus up to 1 s of jitter. Default 2. */
+  /** SDK calls: the delay before retry n is `multiplier^n` s plus up to 1 s of jitter. Default 2. */
   delayMultiplier?: number;
   /** Upper bound of one delay, in seconds. Default 16. */
   maxDelaySeconds?: number;
@@ -66,21 +76,18 @@ export interface GcsStoreOptions {
   authWithCustomEndpoint?: boolean;
   /** Retry policy for transient failures. */
   retry?: GcsRetryOptions;
-  /** Byte bodies larger than this are uploaded resumably; smaller ones in one request. Default 8 MiB. */
-  resumableThreshold?: number;
   /**
-   * Sends resumable uploads in chunks of this size (a multiple of 256 KiB), one request each: the
-   * most a write holds in memory, and the unit a retry resends. Default: none, one streamed request
-   * per upload (needed by the Cloud Storage emulator, which finalizes an upload on its first chunk).
+   * Byte bodies up to this size are uploaded in one request (retried on transient failures);
+   * larger ones, and every stream, through a resumable upload session. Default 8 MiB.
    */
-  uploadChunkSize?: number;
+  resumableThreshold?: number;
   /** Objects per listing request, 1–1000. Default 1000. */
   pageSize?: number;
 }
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
-const STREAM_HIGH_WATER_MARK = 4 * MIB;
+const STREAM_CHUNK = MIB;
 
 /**
  * Creates an {@linkcode ObjectStore} over one GCS bucket.
@@ -198,7 +205,10 @@ class GcsStore implements ObjectStore {
   #root: string;
   #bucket: Bucket;
   #resumableThreshold: number;
-  #chunkSize: number | undefined;
+  #storage: Storage;
+  #base: string;
+  #useAuth: boolean;
+  #retry: { retries: number; baseMs: number; maxMs: number };
   #pageSize: number;
   #closed = false;
 
@@ -234,14 +244,6 @@ class GcsStore implements ObjectStore {
     if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) {
       throw new InvalidArgumentError(`Invalid GCS option "retry.maxRetries": ${maxRetries}`);
     }
-    this.#chunkSize = options.uploadChunkSize === undefined
-      ? undefined
-      : checkPositiveInt("uploadChunkSize", options.uploadChunkSize, 0);
-    if (this.#chunkSize !== undefined && this.#chunkSize % (256 * KIB) !== 0) {
-      throw new InvalidArgumentError(
-        `Invalid GCS option "uploadChunkSize": ${this.#chunkSize} is not a multiple of 256 KiB`,
-      );
-    }
     this.#resumableThreshold = checkPositiveInt(
       "resumableThreshold",
       options.resumableThreshold,
@@ -276,7 +278,17 @@ class GcsStore implements ObjectStore {
     }
     this.#bucketName = bucket;
     this.#root = root === "" ? "" : `${root}/`;
-    this.#bucket = new Storage(storageOptions).bucket(bucket);
+    this.#storage = new Storage(storageOptions);
+    this.#bucket = this.#storage.bucket(bucket);
+    // Object bodies travel over the runtime's fetch (streamed both ways, abortable); the SDK
+    // does the rest. Same endpoint and the same rule for sending credentials as the SDK.
+    this.#base = (options.apiEndpoint ?? "https://storage.googleapis.com").replace(/\/+$/, "");
+    this.#useAuth = options.apiEndpoint === undefined || options.authWithCustomEndpoint === true;
+    this.#retry = {
+      retries: maxRetries,
+      baseMs: 500,
+      maxMs: 1000 * (retry.maxDelaySeconds ?? 16),
+    };
     this.url = root === "" ? `gs://${bucket}` : `gs://${bucket}/${root}`;
   }
 
@@ -405,18 +417,45 @@ class GcsStore implements ObjectStore {
     const name = this.#name(key);
     const { signal, range } = options;
     throwIfAborted(signal);
-    const streamOptions: { start?: number; end?: number; validation?: "crc32c" | false } = {};
     if (range !== undefined) {
       checkRange(range, key);
       if (range.length === 0) {
         await this.head(key, { signal }); // an empty range of an absent object is still NotFound
-        return new ReadableStream({ start: (c) => c.close() });
+        return emptyStream();
       }
-      streamOptions.start = range.offset;
-      streamOptions.end = range.offset + range.length - 1; // the SDK's end is inclusive
     }
-    const node = this.#bucket.file(name).createReadStream(streamOptions);
-    return await bridgeRead(node, signal, this.#ctx("read", name), range);
+    const ctx = this.#ctx("read", name);
+    const url = `${this.#objectUrl(name)}?alt=media`;
+    const res = await this.#withRetry(async () => {
+      const headers = await this.#headers(url, ctx);
+      // The stored bytes, never a transcoded form: ranges and checksums refer to them.
+      headers.set("accept-encoding", "identity");
+      if (range !== undefined) {
+        // HTTP ranges are inclusive at both ends.
+        headers.set("range", `bytes=${range.offset}-${range.offset + range.length - 1}`);
+      }
+      const res = await this.#fetch(url, { headers, signal }, ctx);
+      if (res.status === 416) {
+        // A range starting at or past the end of the object: clamped to nothing.
+        await res.body?.cancel();
+        return undefined;
+      }
+      if (!res.ok) throw mapGcsError(await responseError(res), ctx);
+      return res;
+    }, signal);
+    if (res === undefined || res.body === null) return emptyStream();
+    let md5: string | undefined;
+    if (range === undefined && !res.headers.has("content-encoding")) {
+      md5 = /(?:^|,)\s*md5=([^,]+)/.exec(res.headers.get("x-goog-hash") ?? "")?.[1];
+    }
+    return bodyStream(res.body, {
+      // A server that ignores Range answers 200 with the whole object: cut the range out here.
+      skip: range !== undefined && res.status === 200 ? range.offset : 0,
+      keep: range?.length ?? Infinity,
+      md5,
+      signal,
+      ctx,
+    });
   }
 
   async write(
@@ -428,27 +467,177 @@ class GcsStore implements ObjectStore {
     const name = this.#name(key);
     const { signal } = options;
     throwIfAborted(signal);
-    const isBytes = body instanceof Uint8Array;
-    if (!isBytes && !(body instanceof ReadableStream)) {
+    const contentType = options.contentType ?? "application/octet-stream";
+    const ctx = this.#ctx("write", name);
+    let info: Record<string, unknown>;
+    if (body instanceof Uint8Array) {
+      info = body.byteLength <= this.#resumableThreshold
+        ? await this.#withRetry(
+          () => this.#uploadBytes(name, body, contentType, signal, ctx),
+          signal,
+        )
+        : await this.#uploadStream(name, bytesStream(body), contentType, signal, ctx);
+    } else if (body instanceof ReadableStream) {
+      info = await this.#uploadStream(name, body, contentType, signal, ctx);
+    } else {
       throw new InvalidArgumentError(
         `Cannot write "${key}": body must be a Uint8Array or a ReadableStream`,
       );
     }
-    const file = this.#bucket.file(name);
-    const contentType = options.contentType ?? "application/octet-stream";
-    const resumable = !isBytes || body.byteLength > this.#resumableThreshold;
-    const sink = file.createWriteStream({
-      resumable,
-      contentType,
-      metadata: { contentType },
-      ...(resumable && this.#chunkSize !== undefined ? { chunkSize: this.#chunkSize } : {}),
-    });
+    return toInfo(key, info);
+  }
+
+  /** One request (`uploadType=media`), checked against the MD5 the server computed. */
+  async #uploadBytes(
+    name: string,
+    bytes: Uint8Array,
+    contentType: string,
+    signal: AbortSignal | undefined,
+    ctx: GcsErrorContext,
+  ): Promise<Record<string, unknown>> {
+    const url = `${this.#base}/upload/storage/v1/b/${encodeURIComponent(this.#bucketName)}/o` +
+      `?uploadType=media&name=${encodeURIComponent(name)}`;
+    const headers = await this.#headers(url, ctx);
+    headers.set("content-type", contentType);
+    const res = await this.#fetch(url, {
+      method: "POST",
+      headers,
+      body: bytes as Uint8Array<ArrayBuffer>,
+      signal,
+    }, ctx);
+    if (!res.ok) throw mapGcsError(await responseError(res), ctx);
+    const metadata = await res.json() as Record<string, unknown>;
+    await this.#checkMd5(name, metadata, createHash("md5").update(bytes).digest("base64"), ctx);
+    return metadata;
+  }
+
+  /**
+   * A resumable upload session (created by the SDK, with its retries), then the body streamed
+   * in one PUT with backpressure: nothing is buffered beyond the chunk in flight. A failure or an
+   * abort before the body ends leaves the session unfinished, so no object appears.
+   */
+  async #uploadStream(
+    name: string,
+    body: ReadableStream<Uint8Array>,
+    contentType: string,
+    signal: AbortSignal | undefined,
+    ctx: GcsErrorContext,
+  ): Promise<Record<string, unknown>> {
+    const reader = body.getReader();
     try {
-      await abortablePipe(body, sink, signal);
+      const first = await abortable(() => reader.read(), signal);
+      if (first.done) {
+        return await this.#withRetry(
+          () => this.#uploadBytes(name, new Uint8Array(0), contentType, signal, ctx),
+          signal,
+        );
+      }
+      let uri: string;
+      try {
+        [uri] = await abortable(
+          () =>
+            this.#bucket.file(name).createResumableUpload({
+              metadata: { contentType },
+              // Uploads replace whole objects: safe to retry the session creation.
+              preconditionOpts: {},
+            }),
+          signal,
+        );
+      } catch (e) {
+        throw mapGcsError(e, ctx);
+      }
+      const hash = createHash("md5");
+      let pending: Uint8Array | undefined = first.value;
+      const upload = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          let chunk = pending;
+          pending = undefined;
+          while (chunk === undefined || chunk.byteLength === 0) {
+            const next = await reader.read();
+            if (next.done) return controller.close();
+            chunk = next.value;
+          }
+          hash.update(chunk);
+          controller.enqueue(chunk);
+        },
+        cancel(reason) {
+          return reader.cancel(reason);
+        },
+      }, { highWaterMark: 0 });
+      const headers = new Headers({ "content-range": "bytes 0-*/*" });
+      const res = await this.#fetch(
+        uri,
+        { method: "PUT", headers, body: upload, signal, duplex: "half" } as RequestInit,
+        ctx,
+      );
+      if (!res.ok) throw mapGcsError(await responseError(res), ctx);
+      const metadata = await res.json() as Record<string, unknown>;
+      await this.#checkMd5(name, metadata, hash.digest("base64"), ctx);
+      return metadata;
     } catch (e) {
-      throw mapGcsError(e, this.#ctx("write", name));
+      reader.cancel(e).catch(() => {});
+      throw e;
+    } finally {
+      try {
+        reader.releaseLock();
+      } catch {
+        // a read is still pending after a failure: the stream was cancelled above
+      }
     }
-    return toInfo(key, file.metadata as Record<string, unknown>);
+  }
+
+  /** Deletes an object whose stored MD5 differs from what was sent, then fails the write. */
+  async #checkMd5(
+    name: string,
+    metadata: Record<string, unknown>,
+    sent: string,
+    ctx: GcsErrorContext,
+  ): Promise<void> {
+    const stored = metadata.md5Hash;
+    if (typeof stored !== "string" || stored === sent) return;
+    await this.#bucket.file(name).delete({ ignoreNotFound: true }).catch(() => {});
+    throw new UnavailableError(
+      `Cannot write "gs://${ctx.bucket}/${name}": the stored bytes differ from the bytes sent ` +
+        `(MD5 "${stored}" instead of "${sent}"); the object was deleted, write it again`,
+      { details: { bucket: ctx.bucket, key: name } },
+    );
+  }
+
+  #objectUrl(name: string): string {
+    return `${this.#base}/storage/v1/b/${encodeURIComponent(this.#bucketName)}/o/` +
+      encodeURIComponent(name);
+  }
+
+  /** Credentials for one request, from the SDK's auth client (nothing for an emulator). */
+  async #headers(url: string, ctx: GcsErrorContext): Promise<Headers> {
+    const headers = new Headers();
+    if (!this.#useAuth) return headers;
+    try {
+      const auth = await this.#storage.authClient.getRequestHeaders(url);
+      new Headers(auth as HeadersInit).forEach((value, name) => headers.set(name, value));
+    } catch (e) {
+      // No or unusable credentials: the service cannot reach the bucket (reported like a 401).
+      throw mapGcsError({ code: 401, message: `cannot get credentials: ${messageOf(e)}` }, ctx);
+    }
+    return headers;
+  }
+
+  /** `fetch`, with an abort reported as `AbortedError` and a network failure as retryable. */
+  async #fetch(url: string, init: RequestInit, ctx: GcsErrorContext): Promise<Response> {
+    try {
+      return await fetch(url, init);
+    } catch (e) {
+      if (init.signal?.aborted) {
+        throw new AbortedError(`Cannot ${ctx.op} "gs://${ctx.bucket}/${ctx.name}": aborted`, {
+          cause: init.signal.reason,
+        });
+      }
+      throw mapGcsError(e, { ...ctx, fromFetch: true });
+    }
+  }
+
+  #withRetry<T>(fn: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    return withRetry(fn, { ...this.#retry, signal });
   }
 
   async delete(key: string, options: SignalOptions = {}): Promise<void> {
@@ -502,165 +691,110 @@ class GcsStore implements ObjectStore {
   }
 }
 
-/**
- * Turns the SDK's read stream into a web stream. Resolves once the response status is known
- * (so a missing object rejects here, not mid-stream); pauses the Node stream while the web
- * stream's queue is full; destroys it on cancel or abort.
- */
-function bridgeRead(
-  node: Readable,
-  signal: AbortSignal | undefined,
-  ctx: GcsErrorContext,
-  range: ByteRange | undefined,
-): Promise<ReadableStream<Uint8Array>> {
-  return new Promise((resolve, reject) => {
-    // Bytes to drop, then to keep: set when a server answers a range request with the whole
-    // object (200 instead of 206), as the emulator does for a range past the end.
-    let skip = 0;
-    let keep = range?.length ?? Infinity;
-    let settled = false;
-    let done = false;
-    let controller!: ReadableStreamDefaultController<Uint8Array>;
-    const web = new ReadableStream<Uint8Array>({
-      start(c) {
-        controller = c;
-      },
-      pull() {
-        if (node.isPaused()) node.resume();
-      },
-      cancel() {
-        finish();
-        node.destroy();
-      },
-    }, { highWaterMark: STREAM_HIGH_WATER_MARK, size: (c) => c.byteLength });
+function emptyStream(): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start: (c) => c.close() });
+}
 
-    const finish = () => {
-      done = true;
-      signal?.removeEventListener("abort", onAbort);
-    };
-    const fail = (error: unknown) => {
-      if (done) return;
-      finish();
-      if (!settled) {
-        settled = true;
-        reject(error);
-      } else {
-        controller.error(error);
-      }
-      node.destroy();
-    };
-    const onAbort = () =>
-      fail(
-        new AbortedError(`Cannot read "gs://${ctx.bucket}/${ctx.name}": aborted`, {
-          cause: signal?.reason,
-        }),
-      );
-    signal?.addEventListener("abort", onAbort, { once: true });
-
-    node.on("response", (res: { statusCode?: number; status?: number }) => {
-      const status = res.statusCode ?? res.status ?? 200;
-      if (status === 200 && range !== undefined) skip = range.offset;
-      if (status < 300 && !settled) {
-        settled = true;
-        resolve(web);
-      }
-    });
-    node.on("data", (chunk: Uint8Array) => {
-      if (done) return;
-      let start = chunk.byteOffset;
-      let length = chunk.byteLength;
-      if (skip > 0) {
-        const n = Math.min(skip, length);
-        skip -= n;
-        start += n;
-        length -= n;
-      }
-      length = Math.min(length, keep);
-      keep -= length;
-      if (length > 0) controller.enqueue(new Uint8Array(chunk.buffer, start, length));
-      if (keep === 0) {
-        // The range is complete: end now rather than reading the rest of an unranged answer.
-        finish();
-        controller.close();
-        node.destroy();
-        return;
-      }
-      if ((controller.desiredSize ?? 1) <= 0) node.pause();
-    });
-    node.on("end", () => {
-      if (done) return;
-      finish();
-      controller.close();
-      if (!settled) {
-        settled = true;
-        resolve(web);
-      }
-    });
-    node.on("error", (e: unknown) => {
-      if (!settled && gcsStatus(e) === 416) {
-        // A range that starts at or past the end of the object: clamp to nothing.
-        finish();
-        settled = true;
-        controller.close();
-        resolve(web);
-        return;
-      }
-      fail(mapGcsError(e, ctx));
-    });
+function bytesStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (at >= bytes.byteLength) return c.close();
+      const n = Math.min(STREAM_CHUNK, bytes.byteLength - at);
+      c.enqueue(bytes.subarray(at, at + n));
+      at += n;
+    },
   });
 }
 
-/**
- * Writes `body` into the SDK's write stream with backpressure and waits until the upload is
- * complete. On abort the upload is destroyed before its last chunk, so no object appears.
- */
-async function abortablePipe(
-  body: Uint8Array | ReadableStream<Uint8Array>,
-  sink: Writable,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  let failure: unknown;
-  let onFailure: ((e: unknown) => void) | undefined;
-  const failed = new Promise<never>((_, reject) => {
-    onFailure = (e) => {
-      failure ??= e;
-      reject(failure);
-    };
-  });
-  failed.catch(() => {});
-  const finished = new Promise<void>((resolve) => sink.once("finish", () => resolve()));
-  sink.on("error", (e) => onFailure!(e));
-  const onAbort = () => {
-    const error = new AbortedError("Operation aborted", { cause: signal?.reason });
-    onFailure!(error);
-    sink.destroy(error);
-  };
-  signal?.addEventListener("abort", onAbort, { once: true });
-  const reader = body instanceof ReadableStream ? body.getReader() : undefined;
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The parts of a GCS error answer that the error table reads (`{ error: { code, message, errors } }`). */
+async function responseError(
+  res: Response,
+): Promise<{ code: number; message: string; errors?: unknown }> {
+  const text = await res.text().catch(() => "");
   try {
-    if (reader === undefined) {
-      sink.end(body as Uint8Array);
-    } else {
-      while (true) {
-        const { done, value } = await Promise.race([reader.read(), failed]);
-        if (done) break;
-        if (!sink.write(value)) {
-          await Promise.race([new Promise<void>((r) => sink.once("drain", () => r())), failed]);
-        }
-      }
-      sink.end();
+    const body = JSON.parse(text) as { error?: { message?: unknown; errors?: unknown } };
+    if (typeof body.error?.message === "string") {
+      return { code: res.status, message: body.error.message, errors: body.error.errors };
     }
-    await Promise.race([finished, failed]);
-  } catch (e) {
-    if (!sink.destroyed) sink.destroy();
-    reader?.cancel(e).catch(() => {});
-    throw failure ?? e;
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-    try {
-      reader?.releaseLock();
-    } catch {
-      // a read still pending after a failure: the stream was cancelled above
-    }
+  } catch {
+    // not JSON: use the text
   }
+  return { code: res.status, message: text.trim().slice(0, 300) || res.statusText };
+}
+
+/**
+ * The response body as the caller's stream: pulled only as fast as the caller reads, cut to
+ * the range, checked against the object's MD5 at the end of a whole read, and failing with
+ * `AbortedError` on abort or a mapped error when the connection breaks.
+ */
+function bodyStream(
+  body: ReadableStream<Uint8Array>,
+  options: {
+    skip: number;
+    keep: number;
+    md5: string | undefined;
+    signal: AbortSignal | undefined;
+    ctx: GcsErrorContext;
+  },
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const { signal, ctx } = options;
+  const where = `gs://${ctx.bucket}/${ctx.name}`;
+  let { skip, keep } = options;
+  const hash = options.md5 === undefined ? undefined : createHash("md5");
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      while (true) {
+        let next: ReadableStreamReadResult<Uint8Array>;
+        try {
+          next = await reader.read();
+        } catch (e) {
+          controller.error(
+            signal?.aborted
+              ? new AbortedError(`Cannot read "${where}": aborted`, { cause: signal.reason })
+              : mapGcsError(e, { ...ctx, fromFetch: true }),
+          );
+          return;
+        }
+        if (next.done) {
+          const got = hash?.digest("base64");
+          if (got !== undefined && got !== options.md5) {
+            controller.error(
+              new UnavailableError(
+                `Cannot read "${where}": the bytes received differ from the stored object ` +
+                  `(MD5 "${got}" instead of "${options.md5}"); read it again`,
+                { details: { bucket: ctx.bucket, key: ctx.name } },
+              ),
+            );
+          } else controller.close();
+          return;
+        }
+        let chunk = next.value;
+        if (skip > 0) {
+          const n = Math.min(skip, chunk.byteLength);
+          skip -= n;
+          chunk = chunk.subarray(n);
+        }
+        if (chunk.byteLength > keep) chunk = chunk.subarray(0, keep);
+        keep -= chunk.byteLength;
+        hash?.update(chunk);
+        if (chunk.byteLength > 0) controller.enqueue(chunk);
+        if (keep === 0) {
+          // The range is complete: stop rather than read the rest of an unranged answer.
+          reader.cancel().catch(() => {});
+          controller.close();
+          return;
+        }
+        if (chunk.byteLength > 0) return;
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }

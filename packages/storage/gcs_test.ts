@@ -206,10 +206,6 @@ Deno.test("createGcsStore() rejects bad options with a message naming the option
       { bucket: BUCKET, credentials: FAKE_KEY, keyFilename: "/k.json" },
       `Invalid GCS options for "${BUCKET}": give "keyFilename" or "credentials", not both`,
     ],
-    [
-      { bucket: BUCKET, uploadChunkSize: 1000 },
-      `Invalid GCS option "uploadChunkSize": 1000 is not a multiple of 256 KiB`,
-    ],
     [{ bucket: BUCKET, pageSize: 5000 }, `Invalid GCS option "pageSize": 5000 is above 1000`],
     [{ bucket: BUCKET, retry: { maxRetries: -1 } }, `Invalid GCS option "retry.maxRetries": -1`],
   ];
@@ -340,6 +336,11 @@ Deno.test({
       const error = await store.head("x").catch((e) => e);
       ok(error instanceof UnavailableError, String(error));
       strictEqual(fake.requests(), 2, "one attempt and one retry");
+      const readError = await store.read("x").catch((e) => e);
+      ok(readError instanceof UnavailableError, String(readError));
+      strictEqual(fake.requests(), 4, "one attempt and one retry of the read");
+      await rejects(store.write("x", new Uint8Array([1])), UnavailableError);
+      strictEqual(fake.requests(), 6, "one attempt and one retry of the upload");
       ok(
         error.message.startsWith(
           `Cannot stat "gs://${BUCKET}/x": GCS is unavailable after retries (HTTP 503)`,
@@ -349,6 +350,24 @@ Deno.test({
     } finally {
       await fake.close();
     }
+  },
+});
+
+Deno.test({
+  name: "an unreachable endpoint is UnavailableError, not an internal error",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close(); // nothing listens there now
+    const store = createGcsStore({
+      bucket: BUCKET,
+      apiEndpoint: `http://127.0.0.1:${port}`,
+      retry: { maxRetries: 0 },
+    });
+    await rejects(store.read("x"), UnavailableError);
+    await rejects(store.write("x", new Uint8Array([1])), UnavailableError);
   },
 });
 
