@@ -59,8 +59,11 @@ Deno.test("deno task compile without a reachable denort fails, saying to set DEN
       HTTPS_PROXY: "http://127.0.0.1:9",
       HTTP_PROXY: "http://127.0.0.1:9",
     };
-    const denoDir = Deno.env.get("DENO_DIR");
-    if (denoDir) env.DENO_DIR = denoDir;
+    // Keep the same caches (npm packages must not be fetched through the dead proxy).
+    for (const name of ["DENO_DIR", "XDG_CACHE_HOME"]) {
+      const value = Deno.env.get(name);
+      if (value) env[name] = value;
+    }
     const result = await exec(
       Deno.execPath(),
       ["run", "-A", SCRIPT, "--no-check", "--output", join(dir, "eventlake")],
