@@ -133,6 +133,19 @@ class FakeEngine implements QueryEngine {
       case "stubborn":
         await new Promise(() => {});
         throw new Error("unreachable");
+      case "stream": {
+        // One batch, then wait for the gate, then another batch.
+        const gate = this.#gate(args[0]).promise;
+        return {
+          columns: [{ name: "s", type: "varchar" }],
+          rows: (async function* () {
+            yield Array.from({ length: 250 }, (_, i) => [`first ${i}`]);
+            await gate;
+            yield [["second"]];
+          })(),
+          stats: () => stats,
+        };
+      }
       case "gate":
         context.onProgress?.({ progressPercentage: 40, inputRows: 4 });
         await this.#gate(args[0]).promise;
@@ -1207,4 +1220,52 @@ Deno.test("a closed service answers UNAVAILABLE instead of touching its closed s
   await rejects(s.service.settled(id), UnavailableError);
   await rejects(s.service.authenticate("a", "b"), UnavailableError);
   await s.service.close(); // idempotent
+});
+
+Deno.test("abort() while the CSV is being written stops the stream and leaves no files", async () => {
+  await using s = setup();
+  const id = (await s.service.submit(ALICE, body("stream s1"))).queryInfo.queryId;
+  await until(async () => (await s.service.get(ALICE, id)).queryInfo.queryStats.outputRows === 250);
+  const running = await s.service.get(ALICE, id);
+  strictEqual(running.queryInfo.state, "RUNNING");
+  deepStrictEqual([running.columnData, running.queryData], [[], []]);
+  await s.service.abort(ALICE, id);
+  strictEqual((await s.service.get(ALICE, id)).queryInfo.state, "ABORTED");
+  s.engine.open("s1");
+  await tick(5);
+  deepStrictEqual(await keys(s.bucket), []);
+  strictEqual((await s.service.get(ALICE, id)).queryInfo.state, "ABORTED");
+});
+
+Deno.test("the result reaches the store as a stream of chunks, not one buffer", async () => {
+  const inner = createMemoryStore();
+  const chunks: number[] = [];
+  const counting: ObjectStore = {
+    url: inner.url,
+    list: (prefix, options) => inner.list(prefix, options),
+    head: (key, options) => inner.head(key, options),
+    exists: (key, options) => inner.exists(key, options),
+    read: (key, options) => inner.read(key, options),
+    readStream: (key, options) => inner.readStream(key, options),
+    delete: (key, options) => inner.delete(key, options),
+    deletePrefix: (prefix, options) => inner.deletePrefix(prefix, options),
+    close: () => inner.close(),
+    write: () => Promise.reject(new Error("replaced below")),
+  };
+  counting.write = (key, data, options) => {
+    if (!(data instanceof ReadableStream)) return inner.write(key, data, options);
+    const counted = data.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          if (key.endsWith(".csv")) chunks.push(chunk.length);
+          controller.enqueue(chunk);
+        },
+      }),
+    );
+    return inner.write(key, counted, options);
+  };
+  await using s = setup({ buckets: createStaticBucketResolver({ "test-bucket": counting }) });
+  const id = await run(s, "rows 1000");
+  strictEqual((await s.service.get(ALICE, id)).queryInfo.state, "FINISHED");
+  strictEqual(chunks.length, 5); // header + 4 batches of 250 rows
 });
