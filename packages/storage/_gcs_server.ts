@@ -1,7 +1,8 @@
 /**
  * Test-side helper: starts the Cloud Storage emulator (`scripts/gcs-emulator/start.sh`) on a free
  * 127.0.0.1 port with its blobs in a temporary folder, and stops it by PID when the test process
- * unloads. Not part of the published package.
+ * unloads (and, should this process die first, the emulator notices and exits). Not part of the
+ * published package.
  *
  * @module
  */
@@ -60,7 +61,8 @@ export async function startGcsEmulator(): Promise<GcsEmulator | string> {
     let out: Deno.CommandOutput;
     try {
       out = await new Deno.Command("bash", {
-        args: [join(SCRIPTS, "start.sh"), String(port), dir],
+        // Our PID: the emulator exits by itself if this process dies without stopping it.
+        args: [join(SCRIPTS, "start.sh"), String(port), dir, String(Deno.pid)],
         stdout: "piped",
         stderr: "piped",
         env: { RUST_BACKTRACE: "" },

@@ -1,14 +1,16 @@
 // Test-only: runs the Cloud Storage emulator of firebase-tools (pinned in package.json) as a plain
 // Node module, without Java. The emulator's GCS JSON API routes (/storage/v1, /upload/storage/v1,
 // /download/storage/v1) never evaluate security rules, so the Java rules runtime is replaced by
-// no-ops. Usage: node server.mjs PORT DIR — binds 127.0.0.1 only, keeps blobs under DIR, prints
-// "ready PORT" on stdout once it accepts requests, and stops cleanly on SIGTERM/SIGINT.
+// no-ops. Usage: node server.mjs PORT DIR [OWNER_PID] — binds 127.0.0.1 only, keeps blobs under
+// DIR, prints "ready PORT" on stdout once it accepts requests, and stops cleanly on SIGTERM/SIGINT
+// or, when OWNER_PID is given, once that process is gone (a test runner that crashed) — then it
+// also removes DIR, which nobody else is left to clean up: give it a folder of its own.
 import { createRequire } from "node:module";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const [portArg, dirArg] = process.argv.slice(2);
+const [portArg, dirArg, ownerArg] = process.argv.slice(2);
 const port = Number(portArg);
 if (!Number.isInteger(port) || port <= 0 || port > 65535 || !dirArg) {
   console.error(`Usage: node server.mjs PORT DIR (got port "${portArg ?? ""}", dir "${dirArg ?? ""}")`);
@@ -44,7 +46,7 @@ const emulator = new StorageEmulator({
 });
 
 let stopping = false;
-async function stop(code) {
+async function stop(code, removeDir = false) {
   if (stopping) return;
   stopping = true;
   try {
@@ -52,6 +54,7 @@ async function stop(code) {
   } catch (e) {
     console.error(`gcs-emulator: stop failed: ${e?.message ?? e}`);
   }
+  if (removeDir) rmSync(dirArg, { recursive: true, force: true });
   process.exit(code);
 }
 process.on("SIGTERM", () => stop(0));
@@ -64,3 +67,14 @@ try {
   process.exit(1);
 }
 console.log(`ready ${port}`);
+
+const owner = Number(ownerArg);
+if (ownerArg !== undefined && Number.isInteger(owner) && owner > 0) {
+  setInterval(() => {
+    try {
+      process.kill(owner, 0);
+    } catch {
+      stop(0, true);
+    }
+  }, 1000).unref();
+}

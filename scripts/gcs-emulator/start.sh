@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Starts the Cloud Storage emulator (test-only) on 127.0.0.1:PORT with its blobs under DIR, writes
 # DIR/server.pid, and waits until it answers. Prints "http://127.0.0.1:PORT" when ready.
-# Usage: scripts/gcs-emulator/start.sh PORT DIR     Stop it with: scripts/gcs-emulator/stop.sh DIR
+# Usage: scripts/gcs-emulator/start.sh PORT DIR [OWNER_PID]   Stop: scripts/gcs-emulator/stop.sh DIR
+# With OWNER_PID the emulator also stops by itself once that process has exited.
 set -euo pipefail
 unset RUST_BACKTRACE
 here="$(cd "$(dirname "$0")" && pwd)"
 port="${1:?usage: start.sh PORT DIR}"
 dir="${2:?usage: start.sh PORT DIR}"
+owner="${3:-}"
 if ! command -v node >/dev/null 2>&1; then
   echo "gcs-emulator: node is not installed" >&2
   exit 3
@@ -17,7 +19,7 @@ if [ ! -d "$here/node_modules/firebase-tools" ]; then
 fi
 mkdir -p "$dir"
 # setsid: its own process group, so the test runner's signals do not reach it and stop.sh owns it.
-setsid node "$here/server.mjs" "$port" "$dir" >"$dir/server.log" 2>&1 </dev/null &
+setsid node "$here/server.mjs" "$port" "$dir" $owner >"$dir/server.log" 2>&1 </dev/null &
 pid=$!
 echo "$pid" >"$dir/server.pid"
 for _ in $(seq 1 300); do
