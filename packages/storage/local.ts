@@ -375,7 +375,8 @@ class LocalStore implements ObjectStore {
       cancel() {
         done();
       },
-    }, { highWaterMark: 0 });
+      // One chunk of read-ahead overlaps the disk read with the consumer's work.
+    }, { highWaterMark: 1 });
   }
 
   async write(
