@@ -25,7 +25,15 @@ import type { ObjectInfo, ObjectStore, SignalOptions } from "./store.ts";
 import { checkKey } from "./keys.ts";
 import { checkSignal } from "./_common.ts";
 
-/** The name of the 0-byte marker that makes a day ready. */
+/**
+ * The name of the 0-byte marker that makes a day ready.
+ *
+ * @example
+ * ```ts
+ * import { partitionPrefix, SUCCESS_MARKER } from "@eventlake/storage";
+ * console.log(partitionPrefix("events", "2023-01-01") + SUCCESS_MARKER); // "events/dt=2023-01-01/_SUCCESS"
+ * ```
+ */
 export const SUCCESS_MARKER = "_SUCCESS";
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
