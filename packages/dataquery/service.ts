@@ -4,6 +4,29 @@
  * credentials and durable state. No HTTP here: every method returns objects in exactly the JSON
  * shapes of the Data Query Open API, so the gateway only serialises them and maps error codes.
  *
+ * ## Lifecycle
+ * `submit` validates the body, resolves the bucket (unknown: `NotFoundError`), proves it writable
+ * by writing and deleting a probe object (refused: `PermissionDeniedError`, the Open API's 499),
+ * then queues the query (full queue: `ResourceExhaustedError`). States are QUEUED → RUNNING →
+ * FINISHED | FAILED | ABORTED. `workers` queries run at once; the time limit counts from RUNNING.
+ * Abort, the time limit and shutdown abort the engine's signal AND stop waiting for it, so a worker
+ * is freed even by an engine that ignores its signal. A FAILED query carries
+ * `queryInfo.errorMessage` (an ABORTED one too); it is data, not an exception. Queries QUEUED or
+ * RUNNING when a process died are FAILED with a reason by the next one that opens the state.
+ *
+ * ## Statistics
+ * Measured, never invented: `outputRows`/`outputDataSize` count the CSV the service wrote;
+ * `inputRows`, `inputDataSize`, `scannedDataSize` and `isScanned` come from the engine (absent when
+ * it does not report them); `queuedTime` is submit → start, `elapsedTime` submit → end (or now),
+ * `planningTime` the engine's figure or else the time until `execute` returned the columns,
+ * `queryExecutionTime` the engine's figure or else start → end. Formats: see `formatBytes` and
+ * `formatDuration`. `queryInfo.queryStats.scannedDataSize` is also given by `get`.
+ *
+ * ## Embedded default
+ * `createQueryService({ statePath: "$EVENTLAKE_HOME/dataquery.sqlite",
+ * buckets: createLocalBucketResolver("$EVENTLAKE_HOME/buckets"), … })`: every folder under
+ * `buckets/` is a bucket of that name.
+ *
  * ## Result files
  * A query with a result set writes, through `@eventlake/storage`, into its bucket:
  * - `<path>/YYYY/MM/DD/<queryId>.csv` — RFC 4180: a header row of column names, CRLF line ends,
@@ -21,9 +44,11 @@
  * trailing `;` dropped) and the same default data source and database; was created by the same
  * user (results may come from PRIVATE data sources, so only the creator's own are reusable);
  * is FINISHED; was created at most `maxReuseAge` minutes ago; still has its CSV; and ran over an
- * unchanged lake. "Unchanged lake" is a conservative rule: the service fingerprints the
- * `_VERSION` token of EVERY table of every DATA_CATALOG source plus a counter that
- * {@linkcode QueryService.tableChanged} bumps, so any landed import voids every earlier result.
+ * unchanged lake. "Unchanged lake" is a conservative rule: when a query starts, the service
+ * fingerprints the `_VERSION` token of EVERY table of every DATA_CATALOG source plus a counter that
+ * {@linkcode QueryService.tableChanged} bumps, so any import landed since (even during the run)
+ * voids every earlier result. MySQL tables are not tracked: over a MYSQL source, `maxReuseAge`
+ * alone bounds staleness (as in Athena).
  * A reused query is FINISHED at once with `isScanned: false`, `reuseConfig.reusedFrom` naming the
  * original, the same rows, and the original's files (its `resultConfig` points at them; no new
  * files are written). `expireAt` is `createdAt + maxReuseAge` of the result it serves.
@@ -408,7 +433,7 @@ export interface QueryService {
   get(
     identity: Identity,
     queryId: string,
-    options?: { page?: number },
+    options?: { page?: number | string },
   ): Promise<QueryResultResponse>;
   /** Query history, filtered, sorted and paged. */
   list(identity: Identity, filters?: HistoryFilters): Promise<Page<QuerySummary>>;
@@ -1217,7 +1242,7 @@ class Service implements QueryService {
   get(
     identity: Identity,
     queryId: string,
-    options: { page?: number } = {},
+    options: { page?: number | string } = {},
   ): Promise<QueryResultResponse> {
     try {
       checkIdentity(identity);
