@@ -8,7 +8,8 @@
  * - **Confinement**: keys pass {@linkcode checkKey} (no `..`, absolute paths, NUL, backslashes),
  *   and every path is resolved with `realpath` and must stay under the root's real path, so a
  *   symbolic link inside the root cannot lead a read, write or delete outside it. Listings do
- *   not follow symbolic links.
+ *   not follow symbolic links. (The check and the use are two steps: it guards against links
+ *   left in the folder, not against another process swapping folders for links meanwhile.)
  * - **Listing** is ordered like S3 (by the UTF-8 bytes of the key); folders are not objects,
  *   a `/` delimiter folds them into prefixes, and folders left empty by a delete are removed.
  * - **Etag**: `<size>-<mtime ms>-<inode>` in hex. It changes whenever an object is rewritten
