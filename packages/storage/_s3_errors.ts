@@ -99,6 +99,7 @@ const BY_CODE: Readonly<Record<string, S3ErrorKind>> = {
   ConnectionAborted: "unavailable",
   BrokenPipe: "unavailable",
   TimedOut: "unavailable",
+  NetworkError: "unavailable", // a broken response body (see s3.ts)
 };
 
 /** HTTP statuses by meaning, for errors whose code says nothing the table knows. */

@@ -368,7 +368,18 @@ class S3ObjectStore implements S3Store {
     const source = body.transformToWebStream() as ReadableStream<Uint8Array>;
     const length = out.ContentLength ?? 0;
     return {
-      stream: guardStream(source, signal, (error) => this.#error(error, operation, key, signal)),
+      stream: guardStream(
+        source,
+        signal,
+        // A broken response body surfaces from the web stream as a TypeError: a network failure.
+        (error) =>
+          this.#error(
+            error instanceof TypeError ? networkError(error) : error,
+            operation,
+            key,
+            signal,
+          ),
+      ),
       length,
     };
   }
@@ -494,6 +505,7 @@ class S3ObjectStore implements S3Store {
       )
         .then((out) => {
           completed.push({ PartNumber: n, ETag: out.ETag });
+          parts.release(data);
         }, (error) => {
           failure ??= { error };
           stop.abort();
@@ -703,6 +715,8 @@ class S3ObjectStore implements S3Store {
 /** A source of upload parts: `next(n)` gives up to `n` bytes (fewer only at the end), `null` at the end. */
 interface PartSource {
   next(size: number): Promise<Uint8Array | null>;
+  /** Hands back a part whose upload finished, so its buffer can hold a later part. */
+  release(part: Uint8Array): void;
   cancel(reason: unknown): Promise<void>;
 }
 
@@ -715,6 +729,7 @@ function bytesParts(bytes: Uint8Array): PartSource {
       at += part.byteLength;
       return Promise.resolve(part);
     },
+    release() {},
     cancel: () => Promise.resolve(),
   };
 }
@@ -731,6 +746,17 @@ function streamParts(
   let pending: Uint8Array | null = null;
   let ended = false;
   let released = false;
+  // Part buffers are reused once their upload finished: a fresh 8 MiB buffer per part would
+  // leave the garbage collector to free hundreds of MB of them late, inflating the RSS.
+  const free: ArrayBuffer[] = [];
+  const own = new WeakSet<object>();
+  const allocate = (size: number): Uint8Array => {
+    const reused = free.pop();
+    if (reused !== undefined && reused.byteLength === size) return new Uint8Array(reused);
+    const part = new Uint8Array(size);
+    own.add(part.buffer);
+    return part;
+  };
   // A reader waiting on a slow producer wakes up when the caller aborts.
   const onAbort = () => reader.cancel(signal?.reason).catch(() => {});
   signal?.addEventListener("abort", onAbort, { once: true });
@@ -768,7 +794,7 @@ function streamParts(
           if (chunk.byteLength > size) pending = chunk.subarray(size);
           return chunk.subarray(0, size);
         }
-        part ??= new Uint8Array(size);
+        part ??= allocate(size);
         const n = Math.min(size - filled, chunk.byteLength);
         part.set(n === chunk.byteLength ? chunk : chunk.subarray(0, n), filled);
         filled += n;
@@ -777,9 +803,13 @@ function streamParts(
       if (filled === 0) return null;
       return part!.subarray(0, filled);
     },
+    release(part) {
+      if (own.has(part.buffer) && free.length < 16) free.push(part.buffer as ArrayBuffer);
+    },
     async cancel(reason) {
       release();
       pending = null;
+      free.length = 0;
       if (!ended) {
         ended = true;
         await reader.cancel(reason).catch(() => {});
@@ -846,6 +876,15 @@ function* mergeByKey(a: ListEntry[], b: ListEntry[]): Generator<ListEntry> {
   }
   while (i < a.length) yield a[i++];
   while (j < b.length) yield b[j++];
+}
+
+/** Marks a transport failure the error table does not know by name as a network error. */
+function networkError(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  return Object.assign(new Error(`Network error: ${message}`), {
+    name: "NetworkError",
+    cause: error,
+  });
 }
 
 type RetryStrategy = Extract<
