@@ -103,7 +103,13 @@ import {
   randomAlphanumeric,
   secretMatches,
 } from "./_secrets.ts";
-import { type QueryRecord, type QueryState, StateStore, type StoredStats } from "./_state.ts";
+import {
+  type DataSourceRecord,
+  type QueryRecord,
+  type QueryState,
+  StateStore,
+  type StoredStats,
+} from "./_state.ts";
 
 export type { QueryState } from "./_state.ts";
 
@@ -642,6 +648,10 @@ class Service implements QueryService {
   readonly #running = new Map<string, Running>();
   readonly #waiters = new Map<string, (() => void)[]>();
   readonly #background = new Set<Promise<unknown>>();
+  /** Bucket folders proven writable recently: key → expiry (performance.now() ms). */
+  readonly #probed = new Map<string, number>();
+  #generation = 0;
+  #sources: DataSourceRecord[] | undefined;
   #closing = false;
   #closed = false;
   #idle: (() => void) | undefined;
@@ -671,6 +681,7 @@ class Service implements QueryService {
     }
     this.#clock = o.clock ?? Date.now;
     this.#state = new StateStore(o.statePath);
+    this.#generation = Number(this.#state.getSetting(LAKE_GENERATION) ?? "0");
     this.#recover();
   }
 
@@ -822,17 +833,25 @@ class Service implements QueryService {
     return bucket;
   }
 
-  /** Writes and deletes a probe object: the seed answers 499 at submit time, not at run time. */
+  /**
+   * Writes and deletes a probe object: the seed answers 499 at submit time, not at run time.
+   * A folder that passed stays trusted for a minute (a durable local write costs an fsync); a
+   * permission lost within that minute makes the query FAILED with the reason instead.
+   */
   async #probeBucket(
     name: string,
     bucket: ResolvedBucket,
     resultPath: string,
     options: SignalOptions,
   ): Promise<void> {
+    const cacheKey = `${name}\0${resultPath}`;
+    if ((this.#probed.get(cacheKey) ?? 0) > performance.now()) return;
     const key = `${bucket.prefix ?? ""}${resultPath}/.eventlake-probe-${randomAlphanumeric(12)}`;
     try {
       await bucket.store.write(key, new Uint8Array(0), { signal: options.signal });
       await bucket.store.delete(key, { signal: options.signal });
+      if (this.#probed.size >= 10_000) this.#probed.clear();
+      this.#probed.set(cacheKey, performance.now() + 60_000);
     } catch (e) {
       if (e instanceof EventlakeError && e.code === "PERMISSION_DENIED") {
         throw new PermissionDeniedError(
@@ -1439,7 +1458,7 @@ class Service implements QueryService {
    * Conservative on purpose: a change to any table voids every reusable result.
    */
   async #lakeFingerprint(options: SignalOptions): Promise<string> {
-    const parts: string[] = [`generation=${this.#state.getSetting(LAKE_GENERATION) ?? "0"}`];
+    const parts: string[] = [`generation=${this.#generation}`];
     if (this.#lakeStore) {
       for (const dataSource of await this.#catalogNames(options)) {
         for await (const database of this.#childNames(`${this.#lakeRoot}${dataSource}/`, options)) {
@@ -1477,8 +1496,8 @@ class Service implements QueryService {
   tableChanged(ref: LakeTableRef): void {
     lakeTablePrefix(ref); // InvalidArgumentError on a malformed reference
     this.#checkNotClosed();
-    const generation = Number(this.#state.getSetting(LAKE_GENERATION) ?? "0") + 1;
-    this.#state.setSetting(LAKE_GENERATION, String(generation));
+    this.#generation++;
+    this.#state.setSetting(LAKE_GENERATION, String(this.#generation));
     this.#engine.tableChanged(ref);
   }
 
@@ -1489,7 +1508,7 @@ class Service implements QueryService {
       type: "DATA_CATALOG",
       name,
     }));
-    for (const d of this.#state.listDataSources()) {
+    for (const d of this.#dataSources()) {
       if (d.scope === "PRIVATE" && d.creatorName !== creatorName) continue;
       const instance = this.#instances.get(d.instanceId);
       if (!instance) continue;
@@ -1504,13 +1523,18 @@ class Service implements QueryService {
     return sources;
   }
 
+  /** The MYSQL sources (cached; this process is the only writer of its state). */
+  #dataSources(): DataSourceRecord[] {
+    return this.#sources ??= this.#state.listDataSources();
+  }
+
   async #checkVisibleSource(
     identity: Identity,
     name: string,
     options: SignalOptions,
   ): Promise<void> {
     const visible = (await this.#catalogNames(options)).includes(name) ||
-      this.#state.listDataSources().some((d) =>
+      this.#dataSources().some((d) =>
         d.name === name && (d.scope === "PUBLIC" || d.creatorName === identity.name)
       );
     if (!visible) {
@@ -1533,7 +1557,7 @@ class Service implements QueryService {
       type: "DATA_CATALOG",
       name,
     }));
-    for (const d of this.#state.listDataSources()) {
+    for (const d of this.#dataSources()) {
       if (d.scope === "PRIVATE" && d.creatorName !== identity.name) continue;
       const view: DataSourceView = {
         scope: d.scope,
@@ -1576,7 +1600,7 @@ class Service implements QueryService {
         details: { name: request.name },
       });
     if ((await this.#catalogNames(options)).includes(request.name)) throw duplicate();
-    if (this.#state.listDataSources().some((d) => d.name === request.name)) throw duplicate();
+    if (this.#dataSources().some((d) => d.name === request.name)) throw duplicate();
     try {
       await this.#engine.testDataSource({
         type: "MYSQL",
@@ -1595,6 +1619,7 @@ class Service implements QueryService {
       }
       throw new EventlakeError(error.code, message, { cause: e, details: { name: request.name } });
     }
+    this.#sources = undefined;
     const inserted = this.#state.insertDataSource({
       name: request.name,
       scope: request.scope,
@@ -1626,7 +1651,7 @@ class Service implements QueryService {
         }": use lowercase letters, digits or underscores`,
       );
     }
-    const source = this.#state.listDataSources().find((d) => d.name === name);
+    const source = this.#dataSources().find((d) => d.name === name);
     if (!source || (source.scope === "PRIVATE" && source.creatorName !== identity.name)) {
       if ((await this.#catalogNames({})).includes(name)) {
         throw new ForbiddenError(
@@ -1642,6 +1667,7 @@ class Service implements QueryService {
         { details: { name } },
       );
     }
+    this.#sources = undefined;
     this.#state.deleteDataSource(name);
   }
 
