@@ -1,11 +1,18 @@
 /**
- * The Google Cloud Storage backend, over `@google-cloud/storage` (the only file that imports it).
+ * The Google Cloud Storage backend (the only file that imports `@google-cloud/storage`).
  *
- * Reads and writes stream: a write from a `ReadableStream` becomes a resumable upload fed with
- * backpressure (never buffered whole), a read becomes a web `ReadableStream` that pauses the HTTP
- * response when the consumer is slow. Failures go through one table (`_gcs_errors.ts`); 408, 429,
- * 5xx and connection failures are retried by the SDK with bounded, jittered exponential backoff
- * (configured explicitly here) and then surface as `UnavailableError`.
+ * The SDK does what it does well — credentials (key file, parsed key, or Application Default
+ * Credentials), listing, metadata, deletes, opening resumable upload sessions — with its retries
+ * configured explicitly. Object bodies travel over the runtime's `fetch` against the same JSON
+ * API endpoint: a write from a `ReadableStream` is one resumable-session PUT fed with backpressure
+ * (never buffered whole), a read is the response body pulled only as fast as the caller reads,
+ * both cancelled for real by an `AbortSignal`. (Through the SDK's Node streams under Deno, a
+ * 128 MB upload grew the process by about the object's size.) Metadata calls cannot be cancelled
+ * inside the SDK: on abort they reject at once with `AbortedError` and their answer is dropped.
+ *
+ * Failures go through one table (`_gcs_errors.ts`): 404 → `NotFoundError` (bucket or object),
+ * 401/403 → `PermissionDeniedError`, 412 → `PreconditionFailedError`, and 408, 429, 5xx and
+ * connection failures → bounded, jittered retries, then `UnavailableError`.
  *
  * @module
  */
@@ -525,7 +532,11 @@ class GcsStore implements ObjectStore {
   ): Promise<Record<string, unknown>> {
     const reader = body.getReader();
     try {
-      const first = await abortable(() => reader.read(), signal);
+      // Peek at the first bytes: an empty stream becomes a one-request 0-byte upload.
+      let first = await abortable(() => reader.read(), signal);
+      while (!first.done && first.value.byteLength === 0) {
+        first = await abortable(() => reader.read(), signal);
+      }
       if (first.done) {
         return await this.#withRetry(
           () => this.#uploadBytes(name, new Uint8Array(0), contentType, signal, ctx),
