@@ -1269,3 +1269,34 @@ Deno.test("the result reaches the store as a stream of chunks, not one buffer", 
   strictEqual((await s.service.get(ALICE, id)).queryInfo.state, "FINISHED");
   strictEqual(chunks.length, 5); // header + 4 batches of 250 rows
 });
+
+Deno.test("reuse works across a restart, and a tableChanged() before it still voids it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const engine = new FakeEngine();
+    const options = {
+      engine,
+      statePath: `${dir}/state.sqlite`,
+      buckets: createStaticBucketResolver({ "test-bucket": createMemoryStore() }),
+      encryptionKey: KEY,
+    };
+    const submitAndWait = async (service: QueryService) => {
+      const { queryInfo } = await service.submit(ALICE, body("rows 2", REUSE));
+      await service.settled(queryInfo.queryId);
+    };
+    const a = createQueryService(options);
+    await submitAndWait(a);
+    await a.close();
+    const b = createQueryService(options);
+    await submitAndWait(b);
+    strictEqual(engine.executions.length, 1); // reused after the restart
+    b.tableChanged({ dataSource: "data_catalog", database: "default", table: "events" });
+    await b.close();
+    const c = createQueryService(options);
+    await submitAndWait(c);
+    strictEqual(engine.executions.length, 2); // the change survived the restart
+    await c.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
