@@ -1300,3 +1300,12 @@ Deno.test("reuse works across a restart, and a tableChanged() before it still vo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("queryTextPreview is the first 300 characters of the query", async () => {
+  await using s = setup();
+  const query = "rows 1" + " ".repeat(400) + "2";
+  const id = await run(s, query);
+  const r = await s.service.get(ALICE, id);
+  strictEqual(r.queryInfo.queryTextPreview, query.slice(0, 300));
+  strictEqual((await s.service.list(ALICE)).content[0].queryInfo.queryTextPreview.length, 300);
+});
