@@ -8,6 +8,8 @@
 # memcached, the account/container/object servers and the proxy, waits until S3 answers, writes one
 # PID file per process to STATE_DIR/run/*.pid and prints the endpoint (http://127.0.0.1:PORT) as
 # the last line of stdout. Also writes STATE_DIR/env (S3_ENDPOINT, ports) for other tools.
+# S3_SERVER_WORKERS (default 0) sets the worker processes of the proxy and object server; each
+# server runs in its own session, so stop.sh stops a server with its workers by its one PID.
 # Stop with scripts/s3-server/stop.sh STATE_DIR. Needs: swift-proxy swift-object swift-container
 # swift-account memcached (scripts/install/s3.sh). Exits 2 when they are missing.
 #
@@ -45,6 +47,10 @@ for pidfile in "$state"/run/*.pid; do
 done
 
 conf="$state/conf"
+# Worker processes of the proxy and the object server (0 = serve in the one process). Swift
+# spends ~10 ms of Python CPU per request; on an idle multi-core machine more workers help, on
+# a shared 2-core one they did not (measured), so one process is the default.
+workers="${S3_SERVER_WORKERS:-0}"
 mkdir -p "$conf" "$state/srv/d1" "$state/log" "$state/run"
 
 # Free ports, chosen by the kernel (bind to port 0) and released just before the servers take them.
@@ -65,7 +71,8 @@ for tmpl in "$here"/templates/*.conf; do
   sed -e "s|@CONF@|$conf|g" -e "s|@DEVICES@|$state/srv|g" -e "s|@USER@|$(id -un)|g" \
     -e "s|@PORT_PROXY@|$p_proxy|g" -e "s|@PORT_ACCOUNT@|$p_account|g" \
     -e "s|@PORT_CONTAINER@|$p_container|g" -e "s|@PORT_OBJECT@|$p_object|g" \
-    -e "s|@PORT_MEMCACHED@|$p_memcached|g" "$tmpl" >"$conf/$(basename "$tmpl")"
+    -e "s|@PORT_MEMCACHED@|$p_memcached|g" -e "s|@WORKERS@|$workers|g" \
+    "$tmpl" >"$conf/$(basename "$tmpl")"
 done
 
 # Rings: 2^10 partitions, 1 replica, min_part_hours 1, one device per ring.

@@ -15,7 +15,10 @@ for pidfile in "$run"/proxy.pid "$run"/object.pid "$run"/container.pid "$run"/ac
   [ -e "$pidfile" ] || continue
   pid="$(cat "$pidfile")"
   if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null && pids+=("$pid")
+    # start.sh ran each server with setsid: its PID is also its process group, which holds the
+    # server's own worker processes and nothing else.
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+    pids+=("$pid")
   fi
   rm -f "$pidfile"
 done
@@ -24,6 +27,8 @@ for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+  fi
 done
 exit 0
