@@ -6,6 +6,7 @@
  * @module
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { InvalidArgumentError } from "@eventlake/schema";
 import type { EngineStats } from "./engine.ts";
 
 /** Query states, exactly the Open API's names. */
@@ -225,11 +226,19 @@ export class StateStore {
   readonly #statements = new Map<string, StatementSync>();
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
-    this.#db.exec(
-      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
-    );
-    this.#migrate();
+    try {
+      this.#db = new DatabaseSync(path);
+      this.#db.exec(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+      );
+      this.#migrate();
+    } catch (cause) {
+      if (cause instanceof InvalidArgumentError) throw cause;
+      throw new InvalidArgumentError(
+        `Cannot open the query state "${path}": ${(cause as Error).message}`,
+        { cause, details: { statePath: path } },
+      );
+    }
     this.#insertQuery = this.#stmt(
       `INSERT INTO queries (${QUERY_COLUMNS.join(", ")}) VALUES (${
         QUERY_COLUMNS.map(() => "?").join(", ")
@@ -243,7 +252,7 @@ export class StateStore {
     const row = this.#stmt("SELECT version FROM schema_version").get() as Row | undefined;
     let version = row ? Number(row.version) : 0;
     if (version > MIGRATIONS.length) {
-      throw new TypeError(
+      throw new InvalidArgumentError(
         `Cannot open the query state: its schema version ${version} is newer than this build (${MIGRATIONS.length})`,
       );
     }

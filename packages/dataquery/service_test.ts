@@ -1309,3 +1309,23 @@ Deno.test("queryTextPreview is the first 300 characters of the query", async () 
   strictEqual(r.queryInfo.queryTextPreview, query.slice(0, 300));
   strictEqual((await s.service.list(ALICE)).content[0].queryInfo.queryTextPreview.length, 300);
 });
+
+Deno.test("createQueryService() explains a state path it cannot open", () => {
+  let error: unknown;
+  try {
+    createQueryService({
+      engine: new FakeEngine(),
+      statePath: "/nonexistent-folder-for-eventlake/state.sqlite",
+      buckets: createStaticBucketResolver({}),
+      encryptionKey: KEY,
+    });
+  } catch (e) {
+    error = e;
+  }
+  ok(error instanceof InvalidArgumentError);
+  ok(
+    error.message.startsWith(
+      'Cannot open the query state "/nonexistent-folder-for-eventlake/state.sqlite": ',
+    ),
+  );
+});
