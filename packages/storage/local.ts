@@ -54,6 +54,7 @@ export interface LocalStoreOptions {
 
 const TEMP_PREFIX = ".eventlake-tmp-";
 const WRITE_BATCH = 1 << 20;
+const DIRECT_WRITE = 256 << 10;
 
 /**
  * Creates an {@linkcode ObjectStore} over the folder `root` (made on the first write when it
@@ -416,15 +417,19 @@ class LocalStore implements ObjectStore {
           const { done, value } = await reader.read();
           checkSignal(options.signal, what);
           if (done) break;
-          if (filled + value.byteLength <= batch.byteLength) {
-            batch.set(value, filled);
-            filled += value.byteLength;
+          if (value.byteLength >= DIRECT_WRITE) {
+            // Big enough to write as is (no copy), after what was gathered before it.
+            if (filled > 0) await writeAll(file, batch.subarray(0, filled));
+            filled = 0;
+            await writeAll(file, value);
             continue;
           }
-          if (filled > 0) await writeAll(file, batch.subarray(0, filled));
-          filled = 0;
-          if (value.byteLength >= batch.byteLength) await writeAll(file, value);
-          else (batch.set(value), filled = value.byteLength);
+          if (filled + value.byteLength > batch.byteLength) {
+            await writeAll(file, batch.subarray(0, filled));
+            filled = 0;
+          }
+          batch.set(value, filled);
+          filled += value.byteLength;
         }
         if (filled > 0) await writeAll(file, batch.subarray(0, filled));
       }
