@@ -33,6 +33,7 @@ export interface GcsErrorContext {
 /** The parts of an SDK error this table reads. */
 interface GcsErrorShape {
   code?: unknown;
+  retryAfterMs?: unknown;
   message?: unknown;
   errors?: unknown;
   name?: unknown;
@@ -144,6 +145,9 @@ export function mapGcsError(error: unknown, context: GcsErrorContext): Eventlake
   if (status !== undefined) details.status = status;
   const rs = reasons(error);
   if (rs.length > 0) details.reason = rs[0];
+  // A server's Retry-After (read from the response by the caller), honoured by withRetry.
+  const retryAfterMs = (error as GcsErrorShape | null)?.retryAfterMs;
+  if (typeof retryAfterMs === "number" && retryAfterMs >= 0) details.retryAfterMs = retryAfterMs;
   // The SDK error can hold request options; keep only a secret-free summary as the cause.
   const cause = new Error(detail);
   cause.name = typeof (error as GcsErrorShape | null)?.name === "string"

@@ -725,17 +725,26 @@ function messageOf(error: unknown): string {
 /** The parts of a GCS error answer that the error table reads (`{ error: { code, message, errors } }`). */
 async function responseError(
   res: Response,
-): Promise<{ code: number; message: string; errors?: unknown }> {
+): Promise<{ code: number; message: string; errors?: unknown; retryAfterMs?: number }> {
   const text = await res.text().catch(() => "");
+  const out: { code: number; message: string; errors?: unknown; retryAfterMs?: number } = {
+    code: res.status,
+    message: text.trim().slice(0, 300) || res.statusText,
+  };
+  const retryAfter = res.headers.get("retry-after");
+  if (retryAfter !== null && /^\d+$/.test(retryAfter.trim())) {
+    out.retryAfterMs = Number(retryAfter) * 1000;
+  }
   try {
     const body = JSON.parse(text) as { error?: { message?: unknown; errors?: unknown } };
     if (typeof body.error?.message === "string") {
-      return { code: res.status, message: body.error.message, errors: body.error.errors };
+      out.message = body.error.message;
+      out.errors = body.error.errors;
     }
   } catch {
-    // not JSON: use the text
+    // not JSON: keep the text
   }
-  return { code: res.status, message: text.trim().slice(0, 300) || res.statusText };
+  return out;
 }
 
 /**

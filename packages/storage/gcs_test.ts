@@ -61,10 +61,17 @@ function fakeGcs(
   status: number,
   body: unknown,
 ): { endpoint: string; requests: () => number; close: () => Promise<void> } {
+  return fakeServer(() => Response.json(body, { status }));
+}
+
+/** A stand-in for GCS on 127.0.0.1 that answers with `handler`; counts requests. */
+function fakeServer(
+  handler: (request: Request) => Response | Promise<Response>,
+): { endpoint: string; requests: () => number; close: () => Promise<void> } {
   let count = 0;
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (r) => {
     count++;
-    return Response.json(body, { status });
+    return handler(r);
   });
   return {
     endpoint: `http://127.0.0.1:${server.addr.port}`,
@@ -297,6 +304,8 @@ Deno.test("mapGcsError() maps 412, retryable statuses, network failures and the 
   ok(mapGcsError(apiError(501, "Not Implemented", "notImplemented"), ctx) instanceof InternalError);
   const abort = Object.assign(new Error("The operation was aborted"), { name: "AbortError" });
   ok(mapGcsError(abort, ctx) instanceof AbortedError);
+  const throttled = mapGcsError({ code: 429, message: "Rate limit", retryAfterMs: 2000 }, ctx);
+  strictEqual(throttled.details.retryAfterMs, 2000, "Retry-After reaches withRetry");
   const mine = new NotFoundError("mine");
   strictEqual(mapGcsError(mine, ctx), mine);
 });
@@ -431,4 +440,89 @@ emulatorTest("a byte body above resumableThreshold goes through a resumable uplo
   deepStrictEqual(await store.read("r/obj"), data);
   await store.deletePrefix("");
   await store.close();
+});
+
+// ---- integrity and throttling (stub servers: the emulator neither corrupts nor throttles) -----
+
+Deno.test({
+  name: "read() fails with UnavailableError when the bytes received do not match the object's MD5",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const fake = fakeServer(() =>
+      new Response("hello", {
+        headers: { "x-goog-hash": "crc32c=AAAAAA==,md5=AAAAAAAAAAAAAAAAAAAAAA==" },
+      })
+    );
+    try {
+      const store = createGcsStore({ bucket: BUCKET, apiEndpoint: fake.endpoint });
+      await rejects(store.read("x"), (e: unknown) => {
+        ok(e instanceof UnavailableError);
+        ok(e.message.includes("the bytes received differ from the stored object"), e.message);
+        return true;
+      });
+      // A range is not checked against the whole object's MD5.
+      deepStrictEqual(
+        await store.read("x", { range: { offset: 1, length: 2 } }),
+        new TextEncoder().encode("el"),
+      );
+    } finally {
+      await fake.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "write() deletes the object and fails when the server stored other bytes than were sent",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const methods: string[] = [];
+    const fake = fakeServer((r) => {
+      methods.push(r.method);
+      if (r.method === "DELETE") return new Response(null, { status: 204 });
+      return Response.json({ name: "x", size: "1", md5Hash: "AAAAAAAAAAAAAAAAAAAAAA==" });
+    });
+    try {
+      // Without retries: one upload, then the delete of what it stored.
+      const store = createGcsStore({
+        bucket: BUCKET,
+        apiEndpoint: fake.endpoint,
+        retry: { maxRetries: 0 },
+      });
+      await rejects(store.write("x", new Uint8Array([1])), (e: unknown) => {
+        ok(e instanceof UnavailableError);
+        ok(e.message.includes("the stored bytes differ from the bytes sent"), e.message);
+        return true;
+      });
+      deepStrictEqual(methods, ["POST", "DELETE"]);
+    } finally {
+      await fake.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "a 429 answer to a read is retried and the read succeeds",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    let calls = 0;
+    const fake = fakeServer(() => {
+      if (++calls === 1) {
+        return Response.json(gcsErrorBody(429, "Rate limit", "rateLimitExceeded"), {
+          status: 429,
+          headers: { "retry-after": "1" },
+        });
+      }
+      return new Response("ok");
+    });
+    try {
+      const store = createGcsStore({ bucket: BUCKET, apiEndpoint: fake.endpoint });
+      deepStrictEqual(await store.read("x"), new TextEncoder().encode("ok"));
+      strictEqual(fake.requests(), 2);
+    } finally {
+      await fake.close();
+    }
+  },
 });
