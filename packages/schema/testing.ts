@@ -252,7 +252,7 @@ export function createEventGenerator(options: GenerateEventsOptions = {}): Event
         return "https://example.com/";
     }
   };
-  const userValue = (key: string, user: User): string => {
+  const userValue = (key: string): string => {
     switch (key) {
       case "grade":
         return pick(GRADES);
@@ -277,21 +277,24 @@ export function createEventGenerator(options: GenerateEventsOptions = {}): Event
       case "points":
         return String(below(100000));
       default:
-        return user.userId === undefined ? "익명" : `user${user.userId}`;
+        return below(4) === 0 ? "익명" : `user${10000 + below(990000)}`;
     }
   };
-  const properties = (
-    keys: readonly string[],
-    value: (key: string, user: User) => string,
-    user: User,
-  ): EventMap => {
+  // Property values come from seeded pools (a day's events repeat their products, grades and
+  // cities too): picking one is much cheaper than formatting a number per value.
+  const POOL_SIZE = 256;
+  const pools = (keys: readonly string[], value: (key: string) => string): string[][] =>
+    keys.map((key) => Array.from({ length: POOL_SIZE }, () => value(key)));
+  const eventPools = pools(EVENT_PROPERTY_KEYS, eventValue);
+  const userPools = pools(USER_PROPERTY_KEYS, userValue);
+  const properties = (keys: readonly string[], values: string[][]): EventMap => {
     const map: EventMap = {};
     if (below(10) === 0) return map;
     const count = minKeys + below(keySpan);
     const offset = below(keys.length);
     for (let i = 0; i < count; i++) {
-      const key = keys[(offset + i) % keys.length];
-      map[key] = value(key, user);
+      const j = (offset + i) % keys.length;
+      map[keys[j]] = values[j][u32() & (POOL_SIZE - 1)];
     }
     return map;
   };
@@ -323,8 +326,8 @@ export function createEventGenerator(options: GenerateEventsOptions = {}): Event
       ts: dayStart + below(86_400_000),
       metric_value: metricValue(),
       identifiers,
-      event_properties: properties(EVENT_PROPERTY_KEYS, eventValue, user),
-      user_properties: properties(USER_PROPERTY_KEYS, userValue, user),
+      event_properties: properties(EVENT_PROPERTY_KEYS, eventPools),
+      user_properties: properties(USER_PROPERTY_KEYS, userPools),
       platform_properties: {
         osname: user.android ? "Android" : "iOS",
         appversion: user.appversion,
