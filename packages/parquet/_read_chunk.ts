@@ -52,35 +52,120 @@ function stringFromBytes(bytes: Uint8Array | undefined): string | undefined {
 }
 
 /**
- * Decodes `count` PLAIN BYTE_ARRAY strings starting at `offset`. The region is decoded once
- * byte-for-byte and ASCII values are cut out of it with `substring` (no per-value view or
- * decoder call); values with other bytes go through the UTF-8 decoder.
+ * The PLAIN BYTE_ARRAY strings of one page, cut out on demand: the page is decoded once
+ * byte-for-byte and an ASCII value is a `substring` of that text, created only when read, so
+ * strings are born when their batch is materialised and die young; values with other bytes go
+ * through the UTF-8 decoder.
  */
-export function readPlainStrings(bytes: Uint8Array, offset: number, count: number): string[] {
-  const out = new Array<string>(count);
-  if (count === 0) return out;
-  const end = bytes.length;
-  const whole = bytewise.decode(bytes.subarray(offset));
-  let at = offset;
-  for (let i = 0; i < count; i++) {
-    if (at + 4 > end) throw new RangeError(`string ${i} of ${count} starts past the page end`);
-    const len = (bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 | bytes[at + 3] << 24) >>> 0;
-    at += 4;
-    const stop = at + len;
-    if (stop > end) throw new RangeError(`string ${i} claims ${len} bytes past the page end`);
-    let ascii = true;
-    for (let j = at; j < stop; j++) {
-      if (bytes[j] > 0x7f) {
-        ascii = false;
-        break;
+export class PlainStrings {
+  /** Number of strings. */
+  readonly length: number;
+  readonly #text: string;
+  readonly #bytes: Uint8Array;
+  /** Offset in `#bytes` of the first character of `#text`. */
+  readonly #base: number;
+  /** Per value: start and end offsets in `#bytes`; the start is negated (minus 1) for non-ASCII. */
+  readonly #bounds: Int32Array;
+
+  /** Scans `count` length-prefixed values from `offset`; throws RangeError past the end. */
+  constructor(bytes: Uint8Array, offset: number, count: number) {
+    this.length = count;
+    this.#bytes = bytes;
+    const bounds = new Int32Array(count * 2);
+    const end = bytes.length;
+    let at = offset;
+    // Whether every byte of the region (length prefixes too) is ASCII: then the fast UTF-8
+    // decoder gives one UTF-16 unit per byte as well.
+    let allAscii = true;
+    for (let i = 0; i < count; i++) {
+      if (at + 4 > end) throw new RangeError(`string ${i} of ${count} starts past the page end`);
+      const len = (bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 | bytes[at + 3] << 24) >>>
+        0;
+      if (len > 0x7f) allAscii = false;
+      at += 4;
+      const stop = at + len;
+      if (stop > end) throw new RangeError(`string ${i} claims ${len} bytes past the page end`);
+      let ascii = true;
+      for (let j = at; j < stop; j++) {
+        if (bytes[j] > 0x7f) {
+          ascii = false;
+          allAscii = false;
+          break;
+        }
       }
+      bounds[2 * i] = ascii ? at : -at - 1;
+      bounds[2 * i + 1] = stop;
+      at = stop;
     }
-    out[i] = ascii
-      ? whole.substring(at - offset, stop - offset)
-      : utf8.decode(bytes.subarray(at, stop));
-    at = stop;
+    const region = bytes.subarray(offset, at);
+    this.#base = offset;
+    this.#text = count === 0 ? "" : allAscii ? utf8.decode(region) : bytewise.decode(region);
+    this.#bounds = bounds;
   }
-  return out;
+
+  /** The `i`-th string. */
+  at(i: number): string {
+    const start = this.#bounds[2 * i];
+    const stop = this.#bounds[2 * i + 1];
+    return start >= 0
+      ? this.#text.substring(start - this.#base, stop - this.#base)
+      : utf8.decode(this.#bytes.subarray(-start - 1, stop));
+  }
+
+  /** All strings, decoded now. */
+  toArray(): string[] {
+    const out = new Array<string>(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this.at(i);
+    return out;
+  }
+}
+
+/** Decodes `count` PLAIN BYTE_ARRAY strings starting at `offset`, now. */
+export function readPlainStrings(bytes: Uint8Array, offset: number, count: number): string[] {
+  return new PlainStrings(bytes, offset, count).toArray();
+}
+
+/**
+ * The string values of a column chunk, read in order with {@linkcode next}: pages of
+ * dictionary references (strings shared with the dictionary) and lazy PLAIN pages.
+ */
+export class StringValues {
+  /** Number of values. */
+  readonly length: number;
+  readonly #pages: (string[] | PlainStrings)[];
+  #page = -1;
+  #index = 0;
+  #current: string[] | PlainStrings = [];
+
+  /** Wraps the pages of one chunk. */
+  constructor(pages: (string[] | PlainStrings)[], length: number) {
+    this.#pages = pages;
+    this.length = length;
+  }
+
+  /** The next value; `undefined` after the last. */
+  next(): string | undefined {
+    let current = this.#current;
+    while (this.#index >= current.length) {
+      if (++this.#page >= this.#pages.length) return undefined;
+      current = this.#current = this.#pages[this.#page];
+      this.#index = 0;
+    }
+    const i = this.#index++;
+    return current instanceof PlainStrings ? current.at(i) : current[i];
+  }
+
+  /** All values as an array (for flat columns, decoded per row group anyway). */
+  toArray(): string[] {
+    const out = new Array<string>(this.length);
+    let at = 0;
+    for (const page of this.#pages) {
+      if (page instanceof PlainStrings) {
+        for (let i = 0; i < page.length; i++) out[at++] = page.at(i);
+      } else for (let i = 0; i < page.length; i++) out[at++] = page[i];
+    }
+    return out;
+  }
 }
 
 /** Decodes `count` PLAIN FIXED_LEN_BYTE_ARRAY decimals of `width` bytes exactly. */
@@ -110,8 +195,8 @@ export interface LeafData {
   defs: Uint8Array | null;
   /** Repetition levels, or `null` for a non-repeated column. */
   reps: Uint8Array | null;
-  /** The non-null values, in order. */
-  values: DecodedArray;
+  /** The non-null values, in order (strings as a {@linkcode StringValues} reader). */
+  values: DecodedArray | StringValues;
 }
 
 /** How to decode a leaf's values. */
@@ -179,8 +264,12 @@ export function decodeLeaf(
     ? leaf.element.type_length ?? 0
     : 0;
   /** PLAIN values of a page or dictionary, with our fast paths. */
-  const plainValues = (page: Uint8Array, offset: number, count: number): DecodedArray => {
-    if (strings) return readPlainStrings(page, offset, count);
+  const plainValues = (
+    page: Uint8Array,
+    offset: number,
+    count: number,
+  ): DecodedArray | PlainStrings => {
+    if (strings) return new PlainStrings(page, offset, count);
     if (decimals > 0) return readPlainDecimals(page, offset, count, decimals);
     const reader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset };
     return convert(readPlain(reader, type, count, leaf.element.type_length), decoder);
@@ -189,7 +278,7 @@ export function decodeLeaf(
   const maxDef = leaf.maxDef;
   const defs = maxDef > 0 ? new Uint8Array(expected) : null;
   const reps = leaf.maxRep > 0 ? new Uint8Array(expected) : null;
-  const pages: DecodedArray[] = [];
+  const pages: (DecodedArray | PlainStrings)[] = [];
   let dictionary: DecodedArray | undefined;
   let seen = 0;
   let valueCount = 0;
@@ -224,14 +313,15 @@ export function decodeLeaf(
         if (!(dph.num_values >= 0) || dph.num_values > rawSize) {
           throw new Error(`dictionary claims ${dph.num_values} values in ${rawSize} bytes`);
         }
-        dictionary = plainValues(
+        const dict = plainValues(
           decompressPage(page, rawSize, meta.codec, COMPRESSORS),
           0,
           dph.num_values,
         );
+        dictionary = dict instanceof PlainStrings ? dict.toArray() : dict;
         continue;
       }
-      let values: DecodedArray;
+      let values: DecodedArray | PlainStrings;
       let n: number;
       if (header.type === "DATA_PAGE") {
         const daph = header.data_page_header;
@@ -270,30 +360,51 @@ export function decodeLeaf(
         if (!(daph2.num_nulls >= 0) || daph2.num_nulls > n) {
           throw new Error(`page claims ${daph2.num_nulls} nulls`);
         }
-        if (daph2.encoding.endsWith("_DICTIONARY") && dictionary === undefined) {
-          throw new Error("dictionary-encoded page without a dictionary page");
-        }
-        const result = readDataPageV2(page, header, decoder);
-        values = convertWithDictionary(result.dataPage, dictionary, daph2.encoding, decoder);
-        if (decimals > 0) values = Array.from(values as Uint8Array[], decodeDecimal);
-        if (defs !== null) {
-          const levels = result.definitionLevels;
-          if (levels === undefined || levels.length === 0) defs.fill(maxDef, seen, seen + n);
-          else if (levels.length !== n) {
-            throw new Error(`page has ${levels.length} definition levels for ${n} values`);
-          } else defs.set(levels, seen);
+        const repLen = daph2.repetition_levels_byte_length;
+        const defLen = daph2.definition_levels_byte_length;
+        if (!(repLen >= 0) || !(defLen >= 0) || repLen + defLen > page.length) {
+          throw new Error(`levels claim ${repLen} + ${defLen} bytes in a page of ${page.length}`);
         }
         if (reps !== null) {
-          const levels = result.repetitionLevels;
-          if (levels.length !== n) {
-            throw new Error(`page has ${levels.length} repetition levels for ${n} values`);
-          }
-          reps.set(levels, seen);
+          readHybrid(page, 0, repLen, bitWidth(leaf.maxRep), reps.subarray(seen, seen + n), n);
         }
-        if (values.length !== n - daph2.num_nulls) {
-          throw new Error(
-            `page has ${values.length} values where its header says ${n - daph2.num_nulls}`,
-          );
+        let nonNull = n;
+        if (defs !== null) {
+          const levels = defs.subarray(seen, seen + n);
+          if (defLen === 0) {
+            levels.fill(maxDef);
+          } else {
+            readHybrid(page, repLen, repLen + defLen, bitWidth(maxDef), levels, n);
+            nonNull = 0;
+            for (let i = 0; i < n; i++) {
+              const d = levels[i];
+              if (d === maxDef) nonNull++;
+              else if (d > maxDef) {
+                throw new RangeError(`level ${d} is above the maximum ${maxDef}`);
+              }
+            }
+          }
+        }
+        if (nonNull !== n - daph2.num_nulls) {
+          throw new Error(`page has ${n - nonNull} nulls where its header says ${daph2.num_nulls}`);
+        }
+        const body = page.subarray(repLen + defLen);
+        const plain = daph2.is_compressed === false || meta.codec === "UNCOMPRESSED"
+          ? body
+          : decompressPage(body, rawSize - repLen - defLen, meta.codec, COMPRESSORS);
+        const encoding = daph2.encoding;
+        if (encoding === "PLAIN") {
+          values = plainValues(plain, 0, nonNull);
+        } else if (encoding === "PLAIN_DICTIONARY" || encoding === "RLE_DICTIONARY") {
+          values = lookup(plain, 0, nonNull, dictionary);
+        } else {
+          // Rarer encodings: hyparquet decodes the whole page (levels again, then values).
+          const result = readDataPageV2(page, header, decoder);
+          values = convertWithDictionary(result.dataPage, dictionary, encoding, decoder);
+          if (decimals > 0) values = Array.from(values as Uint8Array[], decodeDecimal);
+        }
+        if (values.length !== nonNull) {
+          throw new Error(`page has ${values.length} values where its levels say ${nonNull}`);
         }
       } else {
         continue; // index pages carry no values
@@ -314,7 +425,9 @@ export function decodeLeaf(
     count: expected,
     defs: valueCount === expected ? null : defs,
     reps,
-    values: concatValues(pages, valueCount),
+    values: strings
+      ? new StringValues(pages as (string[] | PlainStrings)[], valueCount)
+      : concatValues(pages as DecodedArray[], valueCount),
   };
 }
 

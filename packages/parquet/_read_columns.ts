@@ -8,7 +8,7 @@
 import { DECIMAL_MAX_UNSCALED, type EventMap } from "@eventlake/schema";
 import { decodeDecimal } from "./_read_decimal.ts";
 import type { ColumnPlan } from "./_read_layout.ts";
-import type { LeafData } from "./_read_chunk.ts";
+import { type LeafData, StringValues } from "./_read_chunk.ts";
 
 /** A row that cannot become an event. */
 export interface RowProblem {
@@ -42,7 +42,8 @@ function flatRows(
   rows: number,
   path: string,
 ): unknown[] | DecodedLike {
-  const { defs, values } = leaf;
+  const { defs } = leaf;
+  const values = leaf.values instanceof StringValues ? leaf.values.toArray() : leaf.values;
   if (leaf.count !== rows) {
     throw new CorruptColumnError(`column "${path}" has ${leaf.count} values for ${rows} rows`);
   }
@@ -184,8 +185,9 @@ export class MapCursor {
   /** Why the last map returned by {@linkcode next} is unusable, or `null`. */
   problem: string | null = null;
   #i = 0;
-  #ki = 0;
-  #vi = 0;
+  readonly #rowKeys: string[] = [];
+  readonly #kVals: StringValues;
+  readonly #vVals: StringValues;
   readonly #plan: Extract<ColumnPlan, { kind: "map" }>;
   readonly #keys: LeafData;
   readonly #values: LeafData;
@@ -200,6 +202,11 @@ export class MapCursor {
     this.#plan = plan;
     this.#keys = keys;
     this.#values = values;
+    if (!(keys.values instanceof StringValues) || !(values.values instanceof StringValues)) {
+      throw new CorruptColumnError(`map "${plan.column}" keys or values are not strings`);
+    }
+    this.#kVals = keys.values;
+    this.#vVals = values.values;
     const column = plan.column;
     if (keys.count !== values.count) {
       throw new CorruptColumnError(
@@ -236,19 +243,17 @@ export class MapCursor {
   /** The next row's map; sets {@linkcode problem} when the row has a null map or key. */
   next(): EventMap {
     const keys = this.#keys;
-    const values = this.#values;
     const reps = keys.reps!;
     const kDefs = keys.defs;
-    const vDefs = values.defs;
+    const vDefs = this.#values.defs;
     const { presentDef, entryDef } = this.#plan;
     const kMax = this.#plan.key.maxDef;
     const vMax = this.#plan.value.maxDef;
-    const kVals = keys.values;
-    const vVals = values.values;
+    const kVals = this.#kVals;
+    const vVals = this.#vVals;
+    const rowKeys = this.#rowKeys;
     const n = keys.count;
     let i = this.#i;
-    let ki = this.#ki;
-    let vi = this.#vi;
     const out: EventMap = {};
     let problem: string | null = null;
     const dk0 = kDefs === null ? kMax : kDefs[i];
@@ -256,34 +261,33 @@ export class MapCursor {
       if (dk0 < presentDef) problem = "is null";
       i++;
     } else {
-      const first = ki;
+      let count = 0;
       do {
         const dk = kDefs === null ? kMax : kDefs[i];
         const dv = vDefs === null ? vMax : vDefs[i];
         if (dk !== kMax) {
           problem ??= "has a null key";
-          if (dv === vMax) vi++;
+          if (dv === vMax) vVals.next();
           continue;
         }
-        const key = kVals[ki] as string;
-        const value = dv === vMax ? vVals[vi++] as string : null;
+        const key = kVals.next()!;
+        const value = dv === vMax ? vVals.next()! : null;
         // Duplicate check against this row's earlier keys: a few comparisons of (mostly
         // identical, dictionary-shared) strings beat a megamorphic property lookup.
-        if (ki - first <= 32) {
-          for (let j = first; j < ki; j++) {
-            if (kVals[j] === key) problem ??= `has the key "${key}" twice`;
+        if (count <= 32) {
+          for (let j = 0; j < count; j++) {
+            if (rowKeys[j] === key) problem ??= `has the key "${key}" twice`;
           }
+          rowKeys[count] = key;
         } else if (Object.hasOwn(out, key)) {
           problem ??= `has the key "${key}" twice`;
         }
-        ki++;
+        count++;
         if (key === "__proto__") setEntry(out, key, value);
         else out[key] = value;
       } while (++i < n && reps[i] !== 0);
     }
     this.#i = i;
-    this.#ki = ki;
-    this.#vi = vi;
     this.problem = problem;
     return out;
   }
