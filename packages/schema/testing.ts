@@ -125,8 +125,9 @@ interface User {
  * iOS platform properties, identifiers with `id` and `device_id` (and often `user_id`,
  * `session_id`, sometimes `ga_session_id`), `metric_value` mostly `0`, often a price, sometimes
  * negative or with 6 fraction digits, and about one in a hundred with 18 integer digits;
- * non-ASCII strings and empty property maps now and then. Every event passes `checkEvent`.
- * Throws a `RangeError` for an invalid option.
+ * non-ASCII strings and empty property maps now and then. Property values are drawn from seeded
+ * pools of 256 per key, as a day's events repeat their products and grades. Every event passes
+ * `checkEvent`. Throws a `RangeError` for an invalid option.
  *
  * @example
  * ```ts
