@@ -531,6 +531,7 @@ class GcsStore implements ObjectStore {
     ctx: GcsErrorContext,
   ): Promise<Record<string, unknown>> {
     const reader = body.getReader();
+    let session: string | undefined;
     try {
       // Peek at the first bytes: an empty stream becomes a one-request 0-byte upload.
       let first = await abortable(() => reader.read(), signal);
@@ -543,9 +544,8 @@ class GcsStore implements ObjectStore {
           signal,
         );
       }
-      let uri: string;
       try {
-        [uri] = await abortable(
+        [session] = await abortable(
           () =>
             this.#bucket.file(name).createResumableUpload({
               metadata: { contentType },
@@ -577,7 +577,7 @@ class GcsStore implements ObjectStore {
       }, { highWaterMark: 0 });
       const headers = new Headers({ "content-range": "bytes 0-*/*" });
       const res = await this.#fetch(
-        uri,
+        session,
         { method: "PUT", headers, body: upload, signal, duplex: "half" } as RequestInit,
         ctx,
       );
@@ -587,6 +587,11 @@ class GcsStore implements ObjectStore {
       return metadata;
     } catch (e) {
       reader.cancel(e).catch(() => {});
+      if (session !== undefined) {
+        // Best effort: GCS drops an unfinished session after a week anyway, and no object
+        // exists until the body ends. (The emulator answers 501 here.)
+        fetch(session, { method: "DELETE" }).then((r) => r.body?.cancel(), () => {});
+      }
       throw e;
     } finally {
       try {
