@@ -23,6 +23,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { cpuUsage } from "node:process";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createLocalStore, type ObjectStore } from "@eventlake/storage";
@@ -99,11 +100,12 @@ export async function bench(args: string[] = []): Promise<string> {
     "Ceilings, same file, same disk: `Deno.copyFile` (an in-kernel copy) and a streaming copy " +
     "through JS (read 1 MiB chunks, write each), each also with `fsync`. Upload = " +
     "`store.write(key, stream)` of the file read in 1 MiB chunks; download = `store.readStream(key)` " +
-    "written chunk by chunk into a file. Peak RSS (whole process, sampled every 10 ms) must not " +
-    "grow with the size.",
+    "written chunk by chunk into a file. CPU ms/MB is the process's user + system time per MB " +
+    "(less sensitive than wall time to other load on a shared machine). Peak RSS (whole process, " +
+    "sampled every 10 ms) must not grow with the size.",
     "",
-    "| backend | size | upload MB/s | × stream copy | × copyFile | download MB/s | × stream copy | × copyFile | peak RSS up / down |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| backend | size | upload MB/s | × stream copy | × copyFile | download MB/s | × stream copy | × copyFile | CPU ms/MB up / down | peak RSS up / down |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   const notes: string[] = [];
   try {
@@ -155,7 +157,7 @@ export async function bench(args: string[] = []): Promise<string> {
         .map(med);
       const row = (name: string, s: Sample) =>
         `| ${name} | ${size / MB} MB | ${mbps(size, s.ms)} | ${(stream.ms / s.ms).toFixed(2)} | ` +
-        `${(copy.ms / s.ms).toFixed(2)} | — | — | — | ${rss(s.peak)} |`;
+        `${(copy.ms / s.ms).toFixed(2)} | — | — | — | ${perMB(s, size)} | ${rss(s.peak)} |`;
       lines.push(
         row("ceiling: `Deno.copyFile`", copy),
         row("ceiling: `Deno.copyFile` + fsync", copySync),
@@ -172,7 +174,7 @@ export async function bench(args: string[] = []): Promise<string> {
           `| ${backend.name} | ${size / MB} MB | ${mbps(size, up.ms)} | ` +
             `${(sc / up.ms).toFixed(2)} | ${(kc / up.ms).toFixed(2)} | ${mbps(size, down.ms)} | ` +
             `${(stream.ms / down.ms).toFixed(2)} | ${(copy.ms / down.ms).toFixed(2)} | ` +
-            `${rss(up.peak)} / ${rss(down.peak)} |`,
+            `${perMB(up, size)} / ${perMB(down, size)} | ${rss(up.peak)} / ${rss(down.peak)} |`,
         );
       }
       await Deno.remove(source);
@@ -203,14 +205,19 @@ async function discoverBackends(here: string): Promise<StorageBenchBackend[]> {
 }
 
 interface Sample {
+  /** Wall-clock time. */
   ms: number;
+  /** CPU time (user + system, all threads) of this process: steadier than wall time under load. */
+  cpu: number;
+  /** Peak RSS. */
   peak: number;
 }
 
 function median(samples: Sample[]): Sample {
-  const sorted = [...samples].sort((a, b) => a.ms - b.ms);
+  const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
   return {
-    ms: sorted[Math.floor(sorted.length / 2)].ms,
+    ms: mid(samples.map((s) => s.ms)),
+    cpu: mid(samples.map((s) => s.cpu)),
     peak: Math.max(...samples.map((s) => s.peak)),
   };
 }
@@ -231,6 +238,7 @@ async function measure(fn: () => Promise<void>): Promise<Sample> {
   const timer = setInterval(() => {
     peak = Math.max(peak, Deno.memoryUsage().rss);
   }, 10);
+  const c0 = cpuUsage();
   const t0 = performance.now();
   try {
     await fn();
@@ -238,7 +246,8 @@ async function measure(fn: () => Promise<void>): Promise<Sample> {
     clearInterval(timer);
   }
   const ms = performance.now() - t0;
-  return { ms, peak: Math.max(peak, Deno.memoryUsage().rss) };
+  const c1 = cpuUsage(c0);
+  return { ms, cpu: (c1.user + c1.system) / 1000, peak: Math.max(peak, Deno.memoryUsage().rss) };
 }
 
 async function makeSource(path: string, size: number): Promise<void> {
@@ -324,6 +333,10 @@ function fileStream(file: Deno.FsFile): ReadableStream<Uint8Array> {
 
 function mbps(bytes: number, ms: number): string {
   return (bytes / MB / (ms / 1000)).toFixed(0);
+}
+
+function perMB(s: Sample, bytes: number): string {
+  return (s.cpu / (bytes / MB)).toFixed(2);
 }
 
 function rss(bytes: number): string {
