@@ -124,7 +124,8 @@ export async function bench(
     `Command: \`deno run -A scripts/bench/schema.ts --events ${count} --reps ${reps}\` ` +
     `(best of ${reps}; ${fmt(count)} generated events, NDJSON ${
       (bytes / count).toFixed(0)
-    } bytes/event).`,
+    } bytes/event). Rates are per second of the process's CPU time (user + system), so waiting ` +
+    "for a core on a shared machine does not count.",
     "",
     "| what | events/CPU-s | reference (same run) | ratio |",
     "| --- | ---: | --- | ---: |",
