@@ -28,6 +28,9 @@ export function growUint8(a: Uint8Array, need: number): Uint8Array {
   return next;
 }
 
+/** Entry positions whose key {@linkcode MapColumn} remembers. */
+const KEY_CACHE = 32;
+
 /** Strings buffered before one bulk encode (one `join` + one `encodeInto`). */
 const PLAIN_BATCH = 1024;
 
@@ -60,8 +63,8 @@ export class StringColumn {
   /** Whether the dictionary gave up in an earlier row group. */
   private stickyPlain = false;
 
-  /** Appends one value. */
-  add(s: string): void {
+  /** Appends one value; returns its dictionary index, or -1 in plain mode. */
+  add(s: string): number {
     if (this.dictMode) {
       let id = this.dict.get(s);
       if (id === undefined) {
@@ -69,18 +72,24 @@ export class StringColumn {
         if (id >= DICTIONARY_LIMIT) {
           this.toPlain();
           this.addPlain(s);
-          return;
+          return -1;
         }
         this.dict.set(s, id);
         this.dictValues.push(s);
       }
-      if (this.count === this.indices.length) {
-        this.indices = growInt32(this.indices, this.count + 1);
-      }
-      this.indices[this.count++] = id;
-    } else {
-      this.addPlain(s);
+      this.addId(id);
+      return id;
     }
+    this.addPlain(s);
+    return -1;
+  }
+
+  /** Appends the value whose dictionary index `add` returned before (dictionary mode only). */
+  addId(id: number): void {
+    if (this.count === this.indices.length) {
+      this.indices = growInt32(this.indices, this.count + 1);
+    }
+    this.indices[this.count++] = id;
   }
 
   private addPlain(s: string): void {
@@ -275,6 +284,31 @@ export class MapColumn {
   keys: StringColumn = new StringColumn();
   /** Non-null values of the entries. */
   values: StringColumn = new StringColumn();
+  /**
+   * The key last seen at each entry position and its dictionary index: rows of one source
+   * mostly repeat their keys in the same order, so most keys cost one `===`, not a Map lookup.
+   */
+  keyCache: string[] = new Array(KEY_CACHE).fill("\u0000");
+  /** Dictionary indices of {@linkcode MapColumn.keyCache}. */
+  keyCacheId: Int32Array = new Int32Array(KEY_CACHE);
+
+  /** Appends the key of the entry at position `k` of its map. */
+  addKey(key: string, k: number): void {
+    const keys = this.keys;
+    if (k < KEY_CACHE && keys.dictMode) {
+      if (this.keyCache[k] === key) {
+        keys.addId(this.keyCacheId[k]);
+        return;
+      }
+      const id = keys.add(key);
+      if (id >= 0) {
+        this.keyCache[k] = key;
+        this.keyCacheId[k] = id;
+      }
+      return;
+    }
+    keys.add(key);
+  }
 
   /** Makes room for `n` more entries. */
   ensure(n: number): void {
@@ -292,5 +326,6 @@ export class MapColumn {
     this.emptyMaps = 0;
     this.keys.reset();
     this.values.reset();
+    this.keyCache.fill("\u0000");
   }
 }

@@ -335,6 +335,7 @@ export class EventBatchWriter {
     let rep = col.rep;
     let def = col.def;
     let level = 0;
+    const first = n;
     for (const key in map) {
       const value = map[key];
       if (n === rep.length) {
@@ -343,9 +344,9 @@ export class EventBatchWriter {
         rep = col.rep;
         def = col.def;
       }
+      col.addKey(key, n - first);
       rep[n] = level;
       level = 1;
-      col.keys.add(key);
       if (typeof value === "string") {
         def[n] = 2;
         col.values.add(value);
