@@ -2,7 +2,8 @@
  * The one table that turns Google Cloud Storage failures into eventlake's typed errors.
  *
  * It reads only the shape of the SDK's errors (`ApiError`: a numeric `code`, `errors[].reason`,
- * `message`; network errors: a string `code` such as `ECONNRESET`), so it does not import the SDK.
+ * `message`; network errors: a string `code` such as `ECONNRESET`), so it does not import the SDK;
+ * the store's own `fetch` calls hand it their HTTP answers in the same shape.
  * Messages name the bucket and key, never credentials; the SDK error itself is not kept as the
  * cause (it can carry request options), only a secret-free summary of it.
  *
@@ -119,15 +120,17 @@ function isBucketMissing(error: unknown): boolean {
 }
 
 /**
- * Translates a failure of a GCS call into an `EventlakeError`:
+ * Translates a failure of a GCS call (an SDK error, or an HTTP answer of our own `fetch` shaped
+ * like one) into an `EventlakeError`:
  *
- * | SDK error | eventlake error |
+ * | failure | eventlake error |
  * | --- | --- |
  * | 404 (bucket) | `NotFoundError` `Cannot find GCS bucket "b"` |
  * | 404 (object) | `NotFoundError` `Cannot <op> "gs://b/k": no such object` |
  * | 401, 403 | `PermissionDeniedError` |
  * | 412 | `PreconditionFailedError` |
- * | 408, 429, 5xx, connection failures (after the SDK's retries) | `UnavailableError` |
+ * | 408, 429, 5xx, connection failures (after the retries) | `UnavailableError` |
+ * | a `TypeError` from `fetch` (`fromFetch`: its network failure) | `UnavailableError` |
  * | an `AbortError` | `AbortedError` |
  * | anything else | `InternalError` |
  *
