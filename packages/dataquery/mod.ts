@@ -17,3 +17,4 @@ export * from "./request.ts";
 export * from "./buckets.ts";
 export * from "./local_buckets.ts";
 export * from "./format.ts";
+export { createDuckDbEngine, DuckDbEngine, type DuckDbEngineOptions } from "./duckdb.ts";
