@@ -125,6 +125,29 @@ export function readPlainStrings(bytes: Uint8Array, offset: number, count: numbe
   return new PlainStrings(bytes, offset, count).toArray();
 }
 
+/** Dictionary-encoded strings of one page: references into the chunk's dictionary. */
+export class DictStrings {
+  /** Number of strings. */
+  readonly length: number;
+  readonly #dictionary: string[];
+  readonly #indices: Uint32Array;
+
+  /** `indices` must already be checked against the dictionary's size. */
+  constructor(dictionary: string[], indices: Uint32Array) {
+    this.#dictionary = dictionary;
+    this.#indices = indices;
+    this.length = indices.length;
+  }
+
+  /** The `i`-th string. */
+  at(i: number): string {
+    return this.#dictionary[this.#indices[i]];
+  }
+}
+
+/** A page of strings. */
+export type StringPage = PlainStrings | DictStrings;
+
 /**
  * The string values of a column chunk, read in order with {@linkcode next}: pages of
  * dictionary references (strings shared with the dictionary) and lazy PLAIN pages.
@@ -132,37 +155,35 @@ export function readPlainStrings(bytes: Uint8Array, offset: number, count: numbe
 export class StringValues {
   /** Number of values. */
   readonly length: number;
-  readonly #pages: (string[] | PlainStrings)[];
+  readonly #pages: StringPage[];
   #page = -1;
   #index = 0;
-  #current: string[] | PlainStrings = [];
+  #end = 0;
+  #current: StringPage | undefined;
 
   /** Wraps the pages of one chunk. */
-  constructor(pages: (string[] | PlainStrings)[], length: number) {
+  constructor(pages: StringPage[], length: number) {
     this.#pages = pages;
     this.length = length;
   }
 
   /** The next value; `undefined` after the last. */
   next(): string | undefined {
-    let current = this.#current;
-    while (this.#index >= current.length) {
+    while (this.#index >= this.#end) {
       if (++this.#page >= this.#pages.length) return undefined;
-      current = this.#current = this.#pages[this.#page];
+      this.#current = this.#pages[this.#page];
       this.#index = 0;
+      this.#end = this.#current.length;
     }
-    const i = this.#index++;
-    return current instanceof PlainStrings ? current.at(i) : current[i];
+    return this.#current!.at(this.#index++);
   }
 
-  /** All values as an array (for flat columns, decoded per row group anyway). */
+  /** All values as an array. */
   toArray(): string[] {
     const out = new Array<string>(this.length);
     let at = 0;
     for (const page of this.#pages) {
-      if (page instanceof PlainStrings) {
-        for (let i = 0; i < page.length; i++) out[at++] = page.at(i);
-      } else for (let i = 0; i < page.length; i++) out[at++] = page[i];
+      for (let i = 0; i < page.length; i++) out[at++] = page.at(i);
     }
     return out;
   }
@@ -278,7 +299,7 @@ export function decodeLeaf(
   const maxDef = leaf.maxDef;
   const defs = maxDef > 0 ? new Uint8Array(expected) : null;
   const reps = leaf.maxRep > 0 ? new Uint8Array(expected) : null;
-  const pages: (DecodedArray | PlainStrings)[] = [];
+  const pages: (DecodedArray | StringPage)[] = [];
   let dictionary: DecodedArray | undefined;
   let seen = 0;
   let valueCount = 0;
@@ -321,7 +342,7 @@ export function decodeLeaf(
         dictionary = dict instanceof PlainStrings ? dict.toArray() : dict;
         continue;
       }
-      let values: DecodedArray | PlainStrings;
+      let values: DecodedArray | StringPage;
       let n: number;
       if (header.type === "DATA_PAGE") {
         const daph = header.data_page_header;
@@ -426,7 +447,7 @@ export function decodeLeaf(
     defs: valueCount === expected ? null : defs,
     reps,
     values: strings
-      ? new StringValues(pages as (string[] | PlainStrings)[], valueCount)
+      ? new StringValues(pages as StringPage[], valueCount)
       : concatValues(pages as DecodedArray[], valueCount),
   };
 }
@@ -444,38 +465,40 @@ function readLevels(page: Uint8Array, pos: number, max: number, out: Uint8Array)
   return pos + len;
 }
 
+/** Reads dictionary indices (checked against the dictionary's size). */
+function readIndices(page: Uint8Array, pos: number, count: number, size: number): Uint32Array {
+  const indices = new Uint32Array(count);
+  if (count === 0) return indices;
+  if (pos >= page.length) throw new RangeError("dictionary indices start past the page end");
+  const width = page[pos++];
+  if (width > 0) readHybrid(page, pos, page.length, width, indices, count);
+  for (let i = 0; i < count; i++) {
+    if (indices[i] >= size) {
+      throw new Error(`dictionary index ${indices[i]} is outside a dictionary of ${size}`);
+    }
+  }
+  return indices;
+}
+
 /** Reads dictionary indices and looks them up; an index outside the dictionary is corruption. */
 function lookup(
   page: Uint8Array,
   pos: number,
   count: number,
   dictionary: DecodedArray | undefined,
-): DecodedArray {
+): DecodedArray | DictStrings {
   if (dictionary === undefined) {
     throw new Error("dictionary-encoded page without a dictionary page");
   }
-  if (count === 0) return [];
-  if (pos >= page.length) throw new RangeError("dictionary indices start past the page end");
-  const width = page[pos++];
+  const indices = readIndices(page, pos, count, dictionary.length);
+  if (isStrings(dictionary)) return new DictStrings(dictionary, indices);
   const out = new Array(count);
-  if (width === 0) {
-    if (dictionary.length === 0) {
-      throw new Error("dictionary index 0 is outside an empty dictionary");
-    }
-    out.fill(dictionary[0]);
-  } else {
-    const indices = new Uint32Array(count);
-    readHybrid(page, pos, page.length, width, indices, count);
-    const size = dictionary.length;
-    for (let i = 0; i < count; i++) {
-      const index = indices[i];
-      if (index >= size) {
-        throw new Error(`dictionary index ${index} is outside a dictionary of ${size}`);
-      }
-      out[i] = dictionary[index];
-    }
-  }
+  for (let i = 0; i < count; i++) out[i] = dictionary[indices[i]];
   return out;
+}
+
+function isStrings(values: DecodedArray): values is string[] {
+  return Array.isArray(values) && (values.length === 0 || typeof values[0] === "string");
 }
 
 function checkCount(n: number, seen: number, expected: number): void {

@@ -26,7 +26,7 @@ import {
   type ParquetVariant,
   resolveLayout,
 } from "./_read_layout.ts";
-import { decodeLeaf, type LeafData } from "./_read_chunk.ts";
+import { decodeLeaf, type LeafData, StringValues } from "./_read_chunk.ts";
 import {
   assembleDecimal,
   assembleJsonMap,
@@ -165,12 +165,26 @@ class BuiltMaps implements RowMaps {
   }
 }
 
+/** Yields one string per row, in order. */
+interface RowStrings {
+  next(): string;
+}
+
+/** {@linkcode RowStrings} over strings already decoded. */
+class BuiltStrings implements RowStrings {
+  #i = 0;
+  constructor(readonly values: string[]) {}
+  next(): string {
+    return this.values[this.#i++];
+  }
+}
+
 /** Column arrays of one row group, row-aligned. */
 interface GroupColumns {
   rows: number;
   ts: Float64Array;
-  event_key: string[];
-  insert_id: string[];
+  event_key: RowStrings;
+  insert_id: RowStrings;
   metric_value: bigint[];
   maps: Record<typeof MAP_COLUMNS[number], RowMaps>;
   problems: RowProblem[];
@@ -205,14 +219,16 @@ function decodeGroup(
         case "decimal":
           out.metric_value = assembleDecimal(plan, decode(plan.leaf, true), rows, sink);
           break;
-        case "string":
-          (out as unknown as Record<string, string[]>)[plan.column] = assembleString(
-            plan,
-            decode(plan.leaf, false),
-            rows,
-            sink,
-          );
+        case "string": {
+          const leaf = decode(plan.leaf, false);
+          // Without nulls, strings are cut from their page when their batch is built.
+          (out as unknown as Record<string, RowStrings>)[plan.column] =
+            leaf.defs === null && leaf.values instanceof StringValues && leaf.count === rows &&
+              leaf.values.length === rows
+              ? leaf.values as RowStrings
+              : new BuiltStrings(assembleString(plan, leaf, rows, sink));
           break;
+        }
         case "map":
           out.maps[plan.column as typeof MAP_COLUMNS[number]] = new MapCursor(
             plan,
@@ -307,8 +323,8 @@ function* materialise(
     const batch: Event[] = [];
     for (let i = start; i < end; i++) {
       const event: Event = {
-        insert_id: insert_id[i],
-        event_key: event_key[i],
+        insert_id: insert_id.next(),
+        event_key: event_key.next(),
         ts: ts[i],
         metric_value: metric_value[i],
         identifiers: identifiers.next(),
