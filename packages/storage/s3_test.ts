@@ -233,6 +233,41 @@ serverTest("write() whose body stream fails mid multipart upload aborts the uplo
 });
 
 serverTest(
+  "listPendingUploads() and abortPendingUploads() see a stalled multipart upload",
+  async () => {
+    const store = s3({ partSize: 5 * MiB });
+    const key = `pending-${crypto.randomUUID().slice(0, 8)}/big.bin`;
+    const controller = new AbortController();
+    let sent = 0;
+    // 12 MiB, then the body stalls: the upload is started and stays open.
+    const body = new ReadableStream<Uint8Array>({
+      pull(c): Promise<void> | void {
+        if (sent++ >= 12) return new Promise<void>(() => {});
+        c.enqueue(new Uint8Array(MiB));
+      },
+    });
+    const writing = store.write(key, body, { signal: controller.signal });
+    try {
+      let pending = await store.listPendingUploads(key);
+      for (let i = 0; i < 200 && pending.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        pending = await store.listPendingUploads(key);
+      }
+      strictEqual(pending.length, 1, "the stalled upload is pending");
+      strictEqual(pending[0].key, key);
+      ok(pending[0].uploadId);
+      strictEqual(await store.abortPendingUploads(key), 1);
+      deepStrictEqual(await store.listPendingUploads(key), []);
+    } finally {
+      controller.abort(new Error("done"));
+      await rejects(writing, AbortedError);
+      strictEqual(await store.exists(key), false);
+      await store.close();
+    }
+  },
+);
+
+serverTest(
   "write() of bytes larger than a part is a multipart upload read back whole",
   async () => {
     const store = s3({ partSize: 5 * MiB });
