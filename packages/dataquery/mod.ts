@@ -18,3 +18,4 @@ export * from "./buckets.ts";
 export * from "./local_buckets.ts";
 export * from "./format.ts";
 export { createDuckDbEngine, DuckDbEngine, type DuckDbEngineOptions } from "./duckdb.ts";
+export * from "./trino.ts";
