@@ -102,3 +102,24 @@ Deno.test("assembleTs() floors MICROS, NANOS and INT96 nanoseconds to millisecon
   strictEqual(Number.isNaN(far[0]), true);
   deepStrictEqual(problems, [`0 is out of range: ${2n ** 62n} millis`]);
 });
+
+Deno.test("readHybrid() unpacks widths 1 to 12 exactly, including partial final groups", () => {
+  let seed = 3;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let width = 1; width <= 12; width++) {
+    for (const count of [1, 7, 8, 9, 64, 203]) {
+      const values = Array.from({ length: count }, () => Math.floor(rand() * (1 << width)));
+      const groups = Math.ceil(count / 8);
+      // Bit-pack LSB first, padded to whole groups.
+      const packed = new Uint8Array(1 + groups * width);
+      packed[0] = (groups << 1) | 1;
+      let bit = 8;
+      for (const v of values) {
+        for (let b = 0; b < width; b++, bit++) if ((v >> b) & 1) packed[bit >> 3] |= 1 << (bit & 7);
+      }
+      const out = width <= 8 ? new Uint8Array(count) : new Uint32Array(count);
+      readHybrid(packed, 0, packed.length, width, out, count);
+      deepStrictEqual([...out], values, `width ${width}, count ${count}`);
+    }
+  }
+});

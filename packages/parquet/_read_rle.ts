@@ -43,16 +43,43 @@ export function readHybrid(
       }
       const stop = Math.min(count, seen + groups * 8);
       let at = pos;
-      let buf = 0;
-      let bits = 0;
-      for (let i = seen; i < stop; i++) {
-        while (bits < width) {
-          buf |= bytes[at++] << bits;
-          bits += 8;
+      if (width === 1) {
+        // Levels of maps and optional columns: one byte is eight values.
+        let i = seen;
+        for (; i + 8 <= stop; i += 8) {
+          const b = bytes[at++];
+          out[i] = b & 1;
+          out[i + 1] = (b >> 1) & 1;
+          out[i + 2] = (b >> 2) & 1;
+          out[i + 3] = (b >> 3) & 1;
+          out[i + 4] = (b >> 4) & 1;
+          out[i + 5] = (b >> 5) & 1;
+          out[i + 6] = (b >> 6) & 1;
+          out[i + 7] = b >> 7;
         }
-        out[i] = buf & mask;
-        buf >>>= width;
-        bits -= width;
+        for (let k = 0; i < stop; i++, k++) out[i] = (bytes[at] >> k) & 1;
+      } else if (width === 2) {
+        let i = seen;
+        for (; i + 4 <= stop; i += 4) {
+          const b = bytes[at++];
+          out[i] = b & 3;
+          out[i + 1] = (b >> 2) & 3;
+          out[i + 2] = (b >> 4) & 3;
+          out[i + 3] = b >> 6;
+        }
+        for (let k = 0; i < stop; i++, k += 2) out[i] = (bytes[at] >> k) & 3;
+      } else {
+        let buf = 0;
+        let bits = 0;
+        for (let i = seen; i < stop; i++) {
+          while (bits < width) {
+            buf |= bytes[at++] << bits;
+            bits += 8;
+          }
+          out[i] = buf & mask;
+          buf >>>= width;
+          bits -= width;
+        }
       }
       pos += runBytes;
       seen = stop === count ? count : seen + groups * 8;
