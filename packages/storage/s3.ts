@@ -78,6 +78,13 @@ export interface S3StoreOptions {
   partSize?: number;
   /** Parts uploaded at the same time (default 4); a write holds at most `queueSize + 1` parts. */
   queueSize?: number;
+  /** Milliseconds to open a connection before the attempt fails (default 10000; retried). */
+  connectTimeoutMs?: number;
+  /**
+   * Milliseconds one attempt may take until the response starts (default 120000; retried):
+   * a server that accepts a request and never answers fails instead of hanging the caller.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** A multipart upload that was started and neither completed nor aborted. */
@@ -170,6 +177,13 @@ class S3ObjectStore implements S3Store {
       // trailing-checksum encodings, and the store checks lengths itself.
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
+      // The SDK's node:http handler (in Deno it used ~100 MB less memory than fetch for large
+      // uploads), with timeouts so a silent server becomes a retried TimeoutError.
+      requestHandler: {
+        connectionTimeout: positiveInt(options.connectTimeoutMs, "connectTimeoutMs", 10_000),
+        requestTimeout: positiveInt(options.requestTimeoutMs, "requestTimeoutMs", 120_000),
+        throwOnRequestTimeout: true,
+      },
     };
     this.#client = new S3Client(config);
   }

@@ -304,7 +304,7 @@ Deno.test("createS3Store() refuses a bad bucket name and bad options", () => {
 });
 
 /** A fake S3 endpoint on a free port: `respond(n)` answers the n-th request (1-based). */
-function fakeS3(respond: (n: number, request: Request) => Response): {
+function fakeS3(respond: (n: number, request: Request) => Response | Promise<Response>): {
   endpoint: string;
   requests: () => number;
   close: () => Promise<void>;
@@ -383,6 +383,38 @@ Deno.test({
       });
       strictEqual(fake.requests(), 3);
     } finally {
+      await store.close();
+      await fake.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "S3 store times out a server that never answers, retries, then UnavailableError",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const held: ((r: Response) => void)[] = [];
+    const fake = fakeS3(() => new Promise<Response>((resolve) => held.push(resolve)));
+    const store = createS3Store({
+      bucket: "bkt",
+      region: "us-east-1",
+      endpoint: fake.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: "k", secretAccessKey: "s" },
+      maxAttempts: 2,
+      retryBaseDelayMs: 1,
+      requestTimeoutMs: 200,
+    });
+    try {
+      await rejects(store.read("k"), (e: unknown) => {
+        ok(e instanceof UnavailableError, `got ${e}`);
+        match(e.message, /after 2 attempts \((TimeoutError|ETIMEDOUT)\)/);
+        return true;
+      });
+      strictEqual(fake.requests(), 2);
+    } finally {
+      for (const answer of held) answer(new Response("late"));
       await store.close();
       await fake.close();
     }
