@@ -1,0 +1,594 @@
+/**
+ * One import run: one day of a source partition into one day of a lake table.
+ *
+ * 1. **Wait** for the day's `_SUCCESS` (polling until the deadline; `MISSING` when it never comes).
+ * 2. **Pre-pass**: read only the `insert_id` column of every part into an {@linkcode InsertIdSet}
+ *    sized by the parts' row counts, then mark the ids that the window's earlier lake days hold
+ *    (again reading their `insert_id` column only). Memory is bounded by the day, not the window.
+ * 3. **Stream** every part row group by row group: rows that cannot be read or fail
+ *    `checkEvent` are rejected (counted by rule, with samples); rows whose id was seen earlier,
+ *    or already kept today, are duplicates; the rest are written with `EventBatchWriter` into new
+ *    lake files (`insert_id` lowercased).
+ * 4. **Land**: see `land.ts` (manifest = commit point). Then `onLanded(table, date)`.
+ *
+ * A part that is not readable Parquet, has another schema, or is corrupt fails the run (status
+ * `FAILED`, nothing landed): a day with a hole would silently lose data. Rows rejected one by
+ * one make the run `PARTIAL`. A failed or aborted run leaves the lake's previous day intact.
+ *
+ * @module
+ */
+import {
+  AbortedError,
+  checkEvent,
+  type Event,
+  EventlakeError,
+  InvalidArgumentError,
+  type Problem,
+  toEventlakeError,
+} from "@eventlake/schema";
+import { EventBatchWriter, type ParquetVariant, readEventBatches } from "@eventlake/parquet";
+import {
+  checkPartitionDate,
+  DEFAULT_LAKE_TABLE,
+  type LakeFile,
+  type LakeTableRef,
+  type ObjectStore,
+  partitionStatus,
+  type PartitionStatus,
+  readDayManifest,
+  redactUrl,
+} from "@eventlake/storage";
+import { InsertIdSet } from "./dedup.ts";
+import { beginLanding, type LakeLocation } from "./land.ts";
+import { forEachInsertId, parquetRowCount } from "./_import_ids.ts";
+import { storeSource } from "./_import_source.ts";
+import { addDays } from "./_import_time.ts";
+
+/** Final status of a run. */
+export type RunStatus = "SUCCEEDED" | "PARTIAL" | "FAILED" | "MISSING";
+
+/** Where a run reads: a store and the key prefix holding the `dt=YYYY-MM-DD/` folders. */
+export interface ImportSource {
+  /** The source store. */
+  store: ObjectStore;
+  /** Key prefix of the partitions: empty or ending in `/`. */
+  prefix: string;
+}
+
+/** One rejected row, as a sample of its reason. */
+export interface RejectionSample {
+  /** The part's key. */
+  file: string;
+  /** 0-based row in the part. */
+  row: number;
+  /** What is wrong. */
+  message: string;
+}
+
+/** Rows rejected for one rule, e.g. `insert_id.uuid` or `row.unreadable`. */
+export interface RejectionReason {
+  /** `<column>.<rule>`, or `file.<kind>` for a whole part. */
+  rule: string;
+  /** Rows (or, for `file.*`, parts) rejected for it. */
+  count: number;
+  /** The first few cases. */
+  samples: RejectionSample[];
+}
+
+/** One part of the source day. */
+export interface SourceFileReport {
+  /** Key in the source store. */
+  key: string;
+  /** Bytes. */
+  size: number;
+  /** The backend's etag, when it has one. */
+  etag?: string;
+  /** Rows in the part (from its footer), when it could be read. */
+  rows?: number;
+}
+
+/** How long each phase took, in milliseconds, and when the run started and ended. */
+export interface RunTimings {
+  /** ISO-8601. */
+  startedAt: string;
+  /** ISO-8601. */
+  finishedAt: string;
+  /** Waiting for `_SUCCESS`. */
+  waitMs: number;
+  /** Pre-pass over ids (the day's and the window's). */
+  dedupMs: number;
+  /** Reading, checking and writing rows. */
+  importMs: number;
+  /** Manifest, clean-up and `_VERSION`. */
+  commitMs: number;
+  /** Everything. */
+  totalMs: number;
+}
+
+/** The stored report of one run. */
+export interface RunReport {
+  /** Unique id; names the landed files. */
+  runId: string;
+  /** The job, for runs of a stored job. */
+  jobId?: string;
+  /** The source day, `YYYY-MM-DD`. */
+  date: string;
+  /** Outcome. */
+  status: RunStatus;
+  /** Source address (no secrets). */
+  source: string;
+  /** Lake address (no secrets). */
+  lake: string;
+  /** Destination table. */
+  table: LakeTableRef;
+  /** Rows read from the parts (readable or not). */
+  rowsRead: number;
+  /** Rows landed. */
+  rowsAccepted: number;
+  /** Rows refused (unreadable or invalid). */
+  rowsRejected: number;
+  /** Rows dropped as duplicates (in the day or in the window's earlier days). */
+  rowsDuplicate: number;
+  /** Of the duplicates, those whose id was seen in an earlier day of the window. */
+  rowsDuplicateEarlier: number;
+  /** Bytes of the source parts. */
+  bytesRead: number;
+  /** Bytes of the landed files. */
+  bytesWritten: number;
+  /** Days of the dedup window. */
+  dedupWindowDays: number;
+  /** Rejections by rule. */
+  reasons: RejectionReason[];
+  /** Format variants of the parts that were tolerated (`ts-micros`, …), by id. */
+  variants: string[];
+  /** The source parts. */
+  files: SourceFileReport[];
+  /** The lake files of the landed day. */
+  landed: LakeFile[];
+  /** Why the run failed or the day is missing. */
+  error?: { code: string; message: string };
+  /** Timings. */
+  timings: RunTimings;
+}
+
+/** Progress of a run, for bars and logs. */
+export interface RunProgress {
+  /** The phase. */
+  phase: "wait" | "dedup" | "import" | "commit";
+  /** Rows read so far. */
+  rowsRead: number;
+  /** Rows of the day (from the footers), once known. */
+  rowsTotal?: number;
+}
+
+/** Options of {@linkcode runImport}. */
+export interface RunImportOptions {
+  /** Where to land. */
+  lake: LakeLocation;
+  /** Destination table (default `data_catalog.default.events`). */
+  table?: LakeTableRef;
+  /** Earlier days whose ids count as seen (default 7; 0 = only within the day). */
+  dedupWindowDays?: number;
+  /** Wait for `_SUCCESS` until this instant (epoch ms); default: do not wait. */
+  deadline?: number;
+  /** Polling interval while waiting, ms (default 60,000). */
+  pollIntervalMs?: number;
+  /** Parts with part-number gaps are refused unless this is set. */
+  allowGaps?: boolean;
+  /** Rows per landed file (default 2,000,000). */
+  maxRowsPerFile?: number;
+  /** Rows per row group of the landed files (default 100,000). */
+  rowGroupSize?: number;
+  /** Samples kept per rejection rule (default 5). */
+  samplesPerReason?: number;
+  /** The run's id (default: generated). */
+  runId?: string;
+  /** The job the run belongs to, copied into the report. */
+  jobId?: string;
+  /** Called after the day landed (wire it to the query service's `tableChanged`). */
+  onLanded?: (table: LakeTableRef, date: string) => void | Promise<void>;
+  /** Called per batch with the progress. */
+  onProgress?: (progress: RunProgress) => void | Promise<void>;
+  /** The clock (default `Date.now`): tests pass a fake one. */
+  now?: () => number;
+  /** How to wait (default a timer): tests pass a fake one. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Cancels the run: it then rejects with `AbortedError` and the lake keeps its previous day. */
+  signal?: AbortSignal;
+}
+
+const DEFAULT_WINDOW = 7;
+const DEFAULT_POLL_MS = 60_000;
+const DEFAULT_ROWS_PER_FILE = 2_000_000;
+const UPPER_HEX = /[A-F]/;
+
+/** A fresh run id: sortable by start time, unique. */
+export function newRunId(now: number = Date.now()): string {
+  const stamp = new Date(now).toISOString().replace(/[-:T]/g, "").slice(0, 14);
+  return `r${stamp}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Waits until the day's `_SUCCESS` exists or `deadline` passes, polling every
+ * `pollIntervalMs`; returns the last status seen (its `state` is `"ready"` on success).
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore } from "@eventlake/storage";
+ * import { waitForPartition } from "@eventlake/dataimport";
+ * const store = createMemoryStore();
+ * const status = await waitForPartition({ store, prefix: "p/" }, "2023-01-01", { deadline: 0 });
+ * console.log(status.state); // "missing"
+ * ```
+ */
+export async function waitForPartition(
+  source: ImportSource,
+  date: string,
+  options: Pick<RunImportOptions, "deadline" | "pollIntervalMs" | "now" | "sleep" | "signal"> =
+    {},
+): Promise<PartitionStatus> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? defaultSleep;
+  const poll = options.pollIntervalMs ?? DEFAULT_POLL_MS;
+  const deadline = options.deadline ?? 0;
+  for (;;) {
+    const status = await partitionStatus(source.store, source.prefix, date, {
+      signal: options.signal,
+    });
+    if (status.state === "ready") return status;
+    const left = deadline - now();
+    if (left <= 0) return status;
+    await sleep(Math.min(poll, left), options.signal);
+  }
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortedError("Wait aborted", { cause: signal.reason }));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortedError("Wait aborted", { cause: signal!.reason }));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Rejections by rule, with a few samples each. */
+class Reasons {
+  #byRule = new Map<string, RejectionReason>();
+  constructor(readonly samples: number) {}
+  add(rule: string, file: string, row: number, message: string): void {
+    let r = this.#byRule.get(rule);
+    if (r === undefined) {
+      r = { rule, count: 0, samples: [] };
+      this.#byRule.set(rule, r);
+    }
+    r.count++;
+    if (r.samples.length < this.samples) r.samples.push({ file, row, message });
+  }
+  list(): RejectionReason[] {
+    return [...this.#byRule.values()].sort((a, b) => b.count - a.count);
+  }
+}
+
+function ruleOf(problem: Problem): string {
+  const column = problem.path.split(".")[0] || "row";
+  return `${column}.${problem.rule}`;
+}
+
+/** A file-level failure of one part, kept apart from failures of the run's own machinery. */
+class PartError extends Error {
+  constructor(readonly key: string, readonly kind: string, readonly error: EventlakeError) {
+    super(error.message);
+  }
+}
+
+/**
+ * Imports one day: waits for `_SUCCESS` (until `deadline`), de-duplicates, validates and lands
+ * the day into the lake table, replacing what an earlier run of that day landed. Never throws
+ * for a failed day: the returned report says `FAILED` or `MISSING` and why. Rejects only when
+ * aborted (`AbortedError`; nothing landed) or for bad arguments.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore, readDayManifest, DEFAULT_LAKE_TABLE } from "@eventlake/storage";
+ * import { writeEvents } from "@eventlake/parquet";
+ * import { generateEvents } from "@eventlake/schema/testing";
+ * import { runImport } from "@eventlake/dataimport";
+ * const source = createMemoryStore();
+ * const lake = createMemoryStore();
+ * const events = generateEvents(10, { day: "2023-01-01" });
+ * const part = new TransformStream<Uint8Array, Uint8Array>();
+ * const written = source.write("p/dt=2023-01-01/000000000000.parquet", part.readable);
+ * await writeEvents([...events, events[0]], part.writable);
+ * await written;
+ * await source.write("p/dt=2023-01-01/_SUCCESS", new Uint8Array(0));
+ * const report = await runImport({ store: source, prefix: "p/" }, "2023-01-01", { lake: { store: lake } });
+ * console.log(report.status, report.rowsAccepted, report.rowsDuplicate); // "SUCCEEDED" 10 1
+ * console.log((await readDayManifest(lake, DEFAULT_LAKE_TABLE, "2023-01-01"))?.rows); // 10
+ * ```
+ */
+export async function runImport(
+  source: ImportSource,
+  date: string,
+  options: RunImportOptions,
+): Promise<RunReport> {
+  checkPartitionDate(date);
+  const now = options.now ?? Date.now;
+  const signal = options.signal;
+  const table = options.table ?? DEFAULT_LAKE_TABLE;
+  const window = options.dedupWindowDays ?? DEFAULT_WINDOW;
+  if (!Number.isSafeInteger(window) || window < 0 || window > 366) {
+    throw new InvalidArgumentError(
+      `Invalid dedup window "${window}": expected a whole number of days from 0 to 366`,
+    );
+  }
+  const maxRowsPerFile = options.maxRowsPerFile ?? DEFAULT_ROWS_PER_FILE;
+  const lakeRoot = options.lake.root ?? "";
+  const started = now();
+  const runId = options.runId ?? newRunId(started);
+  const reasons = new Reasons(options.samplesPerReason ?? 5);
+  const variants = new Set<string>();
+  const report: RunReport = {
+    runId,
+    ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
+    date,
+    status: "FAILED",
+    source: redactUrl(`${source.store.url.replace(/\/$/, "")}/${source.prefix}`),
+    lake: redactUrl(`${options.lake.store.url.replace(/\/$/, "")}/${lakeRoot}`),
+    table,
+    rowsRead: 0,
+    rowsAccepted: 0,
+    rowsRejected: 0,
+    rowsDuplicate: 0,
+    rowsDuplicateEarlier: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    dedupWindowDays: window,
+    reasons: [],
+    variants: [],
+    files: [],
+    landed: [],
+    timings: {
+      startedAt: new Date(started).toISOString(),
+      finishedAt: "",
+      waitMs: 0,
+      dedupMs: 0,
+      importMs: 0,
+      commitMs: 0,
+      totalMs: 0,
+    },
+  };
+  const finish = (status: RunStatus, error?: EventlakeError): RunReport => {
+    const end = now();
+    report.status = status;
+    if (error) report.error = { code: error.code, message: error.message };
+    report.reasons = reasons.list();
+    report.variants = [...variants].sort();
+    report.timings.finishedAt = new Date(end).toISOString();
+    report.timings.totalMs = end - started;
+    return report;
+  };
+  const progress = async (phase: RunProgress["phase"], total?: number) => {
+    await options.onProgress?.({ phase, rowsRead: report.rowsRead, rowsTotal: total });
+  };
+
+  // 1. Wait for the day.
+  await progress("wait");
+  let t = now();
+  const status = await waitForPartition(source, date, { ...options, signal });
+  report.timings.waitMs = now() - t;
+  report.files = status.parts.map((p) => ({
+    key: p.key,
+    size: p.size,
+    ...(p.etag !== undefined ? { etag: p.etag } : {}),
+  }));
+  report.bytesRead = status.parts.reduce((s, p) => s + p.size, 0);
+  if (status.state !== "ready") {
+    const why = status.state === "missing" ? "no such partition" : "_SUCCESS is missing";
+    return finish(
+      "MISSING",
+      new EventlakeError("NOT_FOUND", `Partition "dt=${date}" is not ready: ${why}`),
+    );
+  }
+  const gaps = status.problems.filter((p) => p.kind === "missing_part");
+  if (gaps.length > 0 && !options.allowGaps) {
+    return finish(
+      "FAILED",
+      new EventlakeError(
+        "PRECONDITION_FAILED",
+        `Partition "dt=${date}" has gaps in its part numbering: missing ${
+          gaps.slice(0, 5).map((g) => `"${g.kind === "missing_part" ? g.name : ""}"`).join(", ")
+        }`,
+      ),
+    );
+  }
+
+  const landing = await beginLanding(options.lake, table, date, { runId, signal, now });
+  try {
+    // 2. Pre-pass: the day's ids, then the window's.
+    t = now();
+    await progress("dedup");
+    let total = 0;
+    for (let i = 0; i < status.parts.length; i++) {
+      const part = status.parts[i];
+      const rows = await partRows(source.store, part.key, part.size, signal);
+      report.files[i].rows = rows;
+      total += rows;
+    }
+    // Allocated once at its final size; memory follows the day, not the window.
+    const dayIds = new InsertIdSet({ expected: total });
+    for (const part of status.parts) {
+      await partIds(source.store, part.key, part.size, (id) => void dayIds.add(id), signal);
+    }
+    for (let back = 1; back <= window; back++) {
+      const earlier = addDays(date, -back);
+      const manifest = await readDayManifest(options.lake.store, table, earlier, {
+        root: lakeRoot,
+        signal,
+      });
+      for (const file of manifest?.files ?? []) {
+        const key = `${lakeRoot}${table.dataSource}/${table.database}/${table.table}/${file.key}`;
+        await forEachInsertId(
+          options.lake.store,
+          key,
+          file.bytes,
+          (id) => void dayIds.markEarlier(id),
+          signal,
+        );
+      }
+    }
+    report.timings.dedupMs = now() - t;
+
+    // 3. Stream, check, de-duplicate, write.
+    t = now();
+    await progress("import", total);
+    const files: LakeFile[] = [];
+    let current: { file: ReturnType<typeof landing.newFile>; writer: EventBatchWriter } | undefined;
+    const closeCurrent = async () => {
+      if (!current) return;
+      const summary = await current.writer.close({ signal });
+      const info = await current.file.written;
+      files.push({ key: current.file.key, rows: summary.rows, bytes: info.size });
+      current = undefined;
+    };
+    try {
+      for (const part of status.parts) {
+        const invalid: number[] = [];
+        let nextRow = 0;
+        let p = 0;
+        const onInvalidRow = (error: InvalidArgumentError) => {
+          const row = Number(error.details.row ?? -1);
+          invalid.push(row);
+          report.rowsRead++;
+          report.rowsRejected++;
+          reasons.add("row.unreadable", part.key, row, error.message);
+        };
+        const batches = readEventBatches(storeSource(source.store, part.key, part.size), {
+          signal,
+          name: part.key,
+          onInvalidRow,
+          onVariant: (v: ParquetVariant) => void variants.add(v.id),
+        });
+        try {
+          for await (const batch of batches) {
+            for (let b = 0; b < batch.length; b++) {
+              while (p < invalid.length && invalid[p] === nextRow) {
+                p++;
+                nextRow++;
+              }
+              const row = nextRow++;
+              const event: Event = batch[b];
+              report.rowsRead++;
+              const problems = checkEvent(event);
+              if (problems.length > 0) {
+                report.rowsRejected++;
+                reasons.add(
+                  ruleOf(problems[0]),
+                  part.key,
+                  row,
+                  problems.map((x) => x.message).join("; "),
+                );
+                continue;
+              }
+              const claim = dayIds.claim(event.insert_id);
+              if (claim !== "new") {
+                report.rowsDuplicate++;
+                if (claim === "earlier") report.rowsDuplicateEarlier++;
+                continue;
+              }
+              if (UPPER_HEX.test(event.insert_id)) event.insert_id = event.insert_id.toLowerCase();
+              if (current === undefined) {
+                const file = landing.newFile();
+                current = {
+                  file,
+                  writer: new EventBatchWriter(file.sink, { rowGroupSize: options.rowGroupSize }),
+                };
+              }
+              if (current.writer.append(event)) await current.writer.drain({ signal });
+              report.rowsAccepted++;
+              if (current.writer.rows >= maxRowsPerFile) await closeCurrent();
+            }
+            await progress("import", total);
+          }
+        } catch (error) {
+          if (signal?.aborted || error instanceof AbortedError) throw error;
+          const e = toEventlakeError(error);
+          if (e.code === "INVALID_ARGUMENT" || e.code === "NOT_FOUND") {
+            throw new PartError(part.key, "unreadable", e);
+          }
+          throw error;
+        }
+      }
+      await closeCurrent();
+    } catch (error) {
+      await current?.writer.abort(error).catch(() => {});
+      throw error;
+    }
+    report.timings.importMs = now() - t;
+
+    // 4. Land.
+    t = now();
+    await progress("commit", total);
+    const manifest = await landing.commit(files);
+    report.landed = manifest.files;
+    report.bytesWritten = manifest.files.reduce((s, f) => s + f.bytes, 0);
+    report.timings.commitMs = now() - t;
+    await options.onLanded?.(table, date);
+    return finish(report.rowsRejected > 0 ? "PARTIAL" : "SUCCEEDED");
+  } catch (error) {
+    await landing.abort();
+    if (signal?.aborted) {
+      throw error instanceof AbortedError
+        ? error
+        : new AbortedError(`Import of "dt=${date}" aborted`, { cause: signal.reason });
+    }
+    if (error instanceof PartError) {
+      reasons.add(`file.${error.kind}`, error.key, -1, error.message);
+      return finish(
+        "FAILED",
+        new EventlakeError(error.error.code, `Cannot import part "${error.key}": ${error.message}`),
+      );
+    }
+    return finish("FAILED", toEventlakeError(error));
+  }
+}
+
+/** Row count of a part by reading its ids; a part hyparquet cannot read is a {@linkcode PartError}. */
+function partIds(
+  store: ObjectStore,
+  key: string,
+  size: number,
+  each: (id: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  return asPartError(key, signal, () => forEachInsertId(store, key, size, each, signal));
+}
+
+function partRows(
+  store: ObjectStore,
+  key: string,
+  size: number,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  return asPartError(key, signal, () => parquetRowCount(store, key, size, signal));
+}
+
+async function asPartError<T>(
+  key: string,
+  signal: AbortSignal | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (signal?.aborted || error instanceof AbortedError) throw error;
+    const e = toEventlakeError(error);
+    if (e.code === "INVALID_ARGUMENT") throw new PartError(key, "unreadable", e);
+    throw error;
+  }
+}
