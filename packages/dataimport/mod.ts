@@ -12,3 +12,8 @@
 
 /** The package version. */
 export const VERSION = "0.1.0";
+export * from "./export.ts";
+export * from "./validate.ts";
+export * from "./dedup.ts";
+export * from "./land.ts";
+export * from "./run.ts";
