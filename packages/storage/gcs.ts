@@ -331,6 +331,7 @@ class GcsStore implements ObjectStore {
     const full = this.#root + prefix;
     const cut = this.#root.length;
     const seenPrefixes = new Set<string>();
+    let carried: string[] = [];
     let pageToken: string | undefined;
     do {
       throwIfAborted(signal);
@@ -356,8 +357,10 @@ class GcsStore implements ObjectStore {
         throw mapGcsError(e, this.#ctx("list", full));
       }
       pageToken = next?.pageToken || undefined;
-      // GCS pages come in UTF-8 byte order, objects and prefixes apart: merge them into one
-      // order (sorting each page, which also repairs a server that sorts by UTF-16 units).
+      // Objects and prefixes come apart: merge them into one order, sorting each page by UTF-8
+      // bytes (which also repairs a server that sorts by UTF-16 units, as the emulator does).
+      // A prefix beyond this page's last object waits for the page it belongs to: the emulator
+      // sends every prefix on every page, and real GCS may end a page with prefixes.
       const page: { name: string; entry: ListEntry }[] = [];
       for (const file of files) {
         const metadata = file.metadata as Record<string, unknown>;
@@ -369,8 +372,18 @@ class GcsStore implements ObjectStore {
       for (const p of response?.prefixes ?? []) {
         if (seenPrefixes.has(p)) continue; // a prefix can span pages
         seenPrefixes.add(p);
-        page.push({ name: p, entry: { kind: "prefix", prefix: p.slice(cut) } });
+        carried.push(p);
       }
+      const lastObject = files.length > 0 ? files[files.length - 1].name : undefined;
+      const keep: string[] = [];
+      for (const p of carried) {
+        if (
+          pageToken === undefined || (lastObject !== undefined && compareKeys(p, lastObject) < 0)
+        ) {
+          page.push({ name: p, entry: { kind: "prefix", prefix: p.slice(cut) } });
+        } else keep.push(p);
+      }
+      carried = keep;
       page.sort((a, b) => compareKeys(a.name, b.name));
       for (const { entry } of page) yield entry;
     } while (pageToken !== undefined);

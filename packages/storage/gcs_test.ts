@@ -104,10 +104,6 @@ storeContract("gcs (emulator)", () => emulatorStore(), {
     });
     return Promise.resolve({ store, key: "denied/obj", cleanup: fake.close });
   },
-  skip: {
-    "list() orders keys above U+FFFF by UTF-8 bytes":
-      "the emulator orders object names by UTF-16 code units (real GCS uses UTF-8 bytes)",
-  },
 });
 
 // ---- credentials -----------------------------------------------------------------------------
@@ -526,3 +522,33 @@ Deno.test({
     }
   },
 });
+
+emulatorTest(
+  "list() with a delimiter keeps key order across pages (the emulator sends every prefix on every page)",
+  async () => {
+    const store = emulatorStore({ pageSize: 2 });
+    for (const k of ["a", "b/x", "c", "d/x", "d/y", "e", "f/x", "g", "h/x"]) {
+      await store.write(`l/${k}`, new Uint8Array(0));
+    }
+    const seen: string[] = [];
+    for await (const e of store.list("l/", { delimiter: "/" })) {
+      seen.push(e.kind === "object" ? e.key : `${e.prefix} (prefix)`);
+    }
+    deepStrictEqual(seen, [
+      "l/a",
+      "l/b/ (prefix)",
+      "l/c",
+      "l/d/ (prefix)",
+      "l/e",
+      "l/f/ (prefix)",
+      "l/g",
+      "l/h/ (prefix)",
+    ]);
+    const all: string[] = [];
+    for await (const e of store.list("l/")) if (e.kind === "object") all.push(e.key);
+    strictEqual(all.length, 9);
+    deepStrictEqual(all, [...all].sort());
+    await store.deletePrefix("");
+    await store.close();
+  },
+);
