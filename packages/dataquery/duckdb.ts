@@ -621,8 +621,9 @@ export class DuckDbEngine implements QueryEngine {
       appender.closeSync();
     }
     await this.#locked(`mysql:${source.name}.${database}.${table}`, async () => {
-      await this.#admin.run(`CREATE SCHEMA IF NOT EXISTS ${qi(source.name)}.${qi(database)}`);
-      await this.#admin.run(
+      // Created from this connection: the view binds against its own temp table.
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${qi(source.name)}.${qi(database)}`);
+      await conn.run(
         `CREATE OR REPLACE VIEW ${qi(source.name)}.${qi(database)}.${
           qi(table)
         } AS SELECT * FROM temp.main.${qi(temp)}`,
