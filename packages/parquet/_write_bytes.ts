@@ -194,6 +194,15 @@ function appendPacked(
   const buf = out.buf;
   let p = out.pos;
   const stop = start + groups * 8;
+  if (bitWidth === 1 && stop <= end) {
+    // Repetition levels and 0/1 definition levels: one byte per group of 8.
+    for (let i = start; i < stop; i += 8) {
+      buf[p++] = values[i] | (values[i + 1] << 1) | (values[i + 2] << 2) | (values[i + 3] << 3) |
+        (values[i + 4] << 4) | (values[i + 5] << 5) | (values[i + 6] << 6) | (values[i + 7] << 7);
+    }
+    out.pos = p;
+    return;
+  }
   let acc = 0;
   let bits = 0;
   for (let i = start; i < stop; i++) {

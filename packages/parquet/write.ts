@@ -681,6 +681,10 @@ export class EventBatchWriter {
     const rep = leaf.rep;
     const def = leaf.def;
     const n = leaf.levels;
+    // Most column chunks fit one page: then no walk over the values is needed.
+    const values = leaf.fixed !== null ? rows : (strings as StringColumn).count;
+    const total = plain !== null ? plain.pos : values * valueCost + n / 4;
+    if (total < PAGE_SIZE) return [[0, n, 0, values, rows, n - values]];
     let l0 = 0;
     let v0 = 0;
     let v = 0;
