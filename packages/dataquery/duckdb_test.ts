@@ -1,6 +1,8 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
-import { createLocalStore, DEFAULT_LAKE_TABLE } from "@eventlake/storage";
+import { createLocalStore, createMemoryStore, DEFAULT_LAKE_TABLE } from "@eventlake/storage";
+import { createStaticBucketResolver } from "./buckets.ts";
+import { createQueryService } from "./service.ts";
 import { AbortedError, InvalidArgumentError } from "@eventlake/schema";
 import { createDuckDbEngine, type DuckDbEngine } from "./duckdb.ts";
 import type { EngineDataSource, EngineResult, ExecuteContext } from "./engine.ts";
@@ -241,5 +243,43 @@ Deno.test("DuckDbEngine.execute() runs queries concurrently, each on its own con
         String(30 + i),
       ]]),
     );
+  });
+});
+
+Deno.test("the query service over DuckDB: FINISHED with rows, FAILED with the engine's message for bad or refused SQL", async () => {
+  await withEngine(async (engine, lakeDir) => {
+    const service = createQueryService({
+      engine,
+      statePath: ":memory:",
+      buckets: createStaticBucketResolver({ results: createMemoryStore({ name: "results" }) }),
+      encryptionKey: "test key, sixteen bytes at least",
+      lakeStore: createLocalStore(lakeDir),
+    });
+    const alice = { name: "alice@example.com" };
+    const submit = async (query: string) => {
+      const { queryInfo } = await service.submit(alice, {
+        query,
+        resultConfig: { bucketName: "results", path: "dq" },
+      }, { dataSource: "data_catalog", database: "default" });
+      await service.settled(queryInfo.queryId);
+      return await service.get(alice, queryInfo.queryId);
+    };
+    try {
+      const ok1 = await submit(
+        "SELECT event_key, count(*) AS n FROM data_catalog.default.events GROUP BY 1 ORDER BY 1",
+      );
+      strictEqual(ok1.queryInfo.state, "FINISHED");
+      deepStrictEqual(ok1.queryData, [["k0", "14"], ["k1", "14"], ["k2", "14"]]);
+      deepStrictEqual(ok1.columnData.map((c) => c.type), ["varchar", "bigint"]);
+      strictEqual(ok1.queryInfo.isScanned, true);
+      const bad = await submit("SELEC 1");
+      strictEqual(bad.queryInfo.state, "FAILED");
+      ok(/Parser Error: syntax error at or near "SELEC"/.test(bad.queryInfo.errorMessage ?? ""));
+      const refused = await submit("COPY (SELECT 1) TO '/tmp/out.csv'");
+      strictEqual(refused.queryInfo.state, "FAILED");
+      ok(/Statement "COPY" is not allowed/.test(refused.queryInfo.errorMessage ?? ""));
+    } finally {
+      await service.close();
+    }
   });
 });
