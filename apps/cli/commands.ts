@@ -10,6 +10,8 @@ import { CONFIG_FLAGS } from "./config.ts";
 import { configCommand } from "./commands/config.ts";
 import { helpCommand } from "./commands/help.ts";
 import { inspectCommand } from "./commands/inspect.ts";
+import { exportCommand } from "./commands/export.ts";
+import { validateCommand } from "./commands/validate.ts";
 import { versionCommand } from "./commands/version.ts";
 
 const JSON_FLAG = { json: { type: "boolean", description: "Print JSON on stdout" } } as const;
@@ -35,6 +37,116 @@ export const COMMANDS: CommandTable = Object.freeze({
       },
     ],
     handler: inspectCommand,
+  },
+  export: {
+    summary: "Write events (NDJSON, JSON array, CSV, Parquet) as ready dt= partitions",
+    usage: "<inputs…> --to <url> [--max-rejects N] [--date D] [--rejects file] [--json]",
+    description:
+      "Validates and normalises every record, groups records by the UTC day of ts, splits each\n" +
+      "day into part files and writes parts, then _SUCCESS, to file://, s3://, gs:// or gcs://.\n" +
+      "Inputs are files, globs or - (stdin); the format comes from the extension or the first bytes.\n" +
+      "Rejected records go to the reject file (NDJSON: input, line, reasons, record). When more than\n" +
+      "--max-rejects are rejected, their days get no _SUCCESS and the exit code is 2.\n" +
+      "S3/GCS settings come from AWS_* (AWS_ENDPOINT_URL for S3-compatible stores) and\n" +
+      "STORAGE_EMULATOR_HOST / GOOGLE_APPLICATION_CREDENTIALS.",
+    positionals: [{
+      name: "inputs",
+      description: "Files, globs (data/*.ndjson, **/*.csv) or - for stdin",
+      variadic: true,
+    }],
+    options: {
+      ...JSON_FLAG,
+      to: {
+        type: "string",
+        description: "Destination: a folder or file://, s3://, gs:// URL",
+        valueName: "url",
+      },
+      "max-rejects": {
+        type: "string",
+        description: "Rejected records tolerated (default 0)",
+        valueName: "n",
+      },
+      date: {
+        type: "string",
+        description: "Export only this UTC day; other days are rejected",
+        valueName: "YYYY-MM-DD",
+      },
+      rejects: {
+        type: "string",
+        description:
+          `Reject file (default eventlake-rejects.ndjson, written only when needed; - for none)`,
+        valueName: "file",
+      },
+      format: {
+        type: "string",
+        description: "Input format: ndjson, json, csv or parquet",
+        valueName: "format",
+      },
+      "part-rows": {
+        type: "string",
+        description: "Rows per part file (default 1000000)",
+        valueName: "n",
+      },
+      "part-bytes": {
+        type: "string",
+        description: "Target size of a part file (default 256MiB)",
+        valueName: "size",
+      },
+    },
+    examples: [
+      {
+        command: "eventlake export events.ndjson --to s3://bucket/events",
+        description: "Export one file to S3",
+      },
+      {
+        command: "cat day.csv | eventlake export - --to ./lake --date 2023-01-01 --max-rejects 10",
+        description: "Export one day from stdin, tolerating 10 bad records",
+      },
+    ],
+    handler: exportCommand,
+  },
+  validate: {
+    summary: "Check dt= partitions exactly as the importer will read them",
+    usage: "<url> (--date D | --from D --to D) [--json]",
+    description:
+      "Checks layout (folder and part names, unexpected files), _SUCCESS present and 0 bytes,\n" +
+      "each part's Parquet schema (exact or which tolerated variant), every record, insert_id\n" +
+      "unique within the day and every ts inside the day (UTC). Exit 2 on any error.",
+    positionals: [{
+      name: "url",
+      description: "The partitions' root: a folder or file://, s3://, gs:// URL",
+    }],
+    options: {
+      ...JSON_FLAG,
+      date: {
+        type: "string",
+        description: "A day to check (repeatable)",
+        valueName: "YYYY-MM-DD",
+        multiple: true,
+      },
+      from: { type: "string", description: "First day of a range", valueName: "YYYY-MM-DD" },
+      to: {
+        type: "string",
+        description: "Last day of a range (inclusive)",
+        valueName: "YYYY-MM-DD",
+      },
+      "max-problems": {
+        type: "string",
+        description: "Problems shown per day (default 20)",
+        valueName: "n",
+      },
+    },
+    examples: [
+      {
+        command: "eventlake validate s3://bucket/events --date 2023-01-01",
+        description: "Check one day",
+      },
+      {
+        command: "eventlake validate ./lake --from 2023-01-01 --to 2023-01-31 --json",
+        description: "Check a month, as JSON",
+      },
+    ],
+    handler: validateCommand,
   },
   config: {
     summary: "Show each setting, its value (secrets masked) and where it came from",
