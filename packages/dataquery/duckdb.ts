@@ -673,6 +673,42 @@ function abortError(signal: AbortSignal): Error {
   return reason instanceof Error ? reason : new AbortedError("Query was aborted");
 }
 
+/** A plain, unlocked, in-memory DuckDB instance (fixtures and benchmark references only). */
+export interface PlainDuckDb {
+  /** Runs one statement; returns its rows with every value as a string (`null` kept). */
+  run(sql: string): Promise<(string | null)[][]>;
+  /** Closes the instance. */
+  close(): void;
+}
+
+/**
+ * Opens a separate, unlocked, in-memory DuckDB instance: the reference a benchmark compares the
+ * engine with, and the writer of fixtures. Not re-exported by `mod.ts`.
+ *
+ * @example
+ * ```ts ignore
+ * const db = await openPlainDuckDb();
+ * console.log(await db.run("SELECT 42")); // [["42"]]
+ * db.close();
+ * ```
+ */
+export async function openPlainDuckDb(options: { threads?: number } = {}): Promise<PlainDuckDb> {
+  const config: Record<string, string> = {};
+  if (options.threads !== undefined) config.threads = String(options.threads);
+  const instance = await DuckDBInstance.create(":memory:", config);
+  const conn = await instance.connect();
+  return {
+    async run(sql: string): Promise<(string | null)[][]> {
+      const reader = await conn.runAndReadAll(sql);
+      return reader.getRows().map((row) => row.map((v) => (v === null ? null : String(v))));
+    },
+    close(): void {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
 /**
  * Writes the result of `sql` to a Parquet file with a separate, unlocked DuckDB instance.
  * For fixtures and benchmarks only (not re-exported by `mod.ts`).
@@ -683,12 +719,10 @@ function abortError(signal: AbortSignal): Error {
  * ```
  */
 export async function writeParquetWithDuckDb(sql: string, path: string): Promise<void> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const conn = await instance.connect();
+  const db = await openPlainDuckDb();
   try {
-    await conn.run(`COPY (${sql}) TO ${ql(path)} (FORMAT parquet)`);
+    await db.run(`COPY (${sql}) TO ${ql(path)} (FORMAT parquet)`);
   } finally {
-    conn.closeSync();
-    instance.closeSync();
+    db.close();
   }
 }

@@ -9,10 +9,13 @@
  *   (no state, no result files). The ratio and the per-query difference are the service's cost.
  *
  * The engine is a constant one-row engine defined here, so the numbers are the service's own
- * overhead. The large-table comparison (10M-row lake table, GROUP BY through the service vs
- * DuckDB directly, target ≤ 1.15×) belongs beside it once the DuckDB engine lands.
+ * overhead.
+ * - **10M-row lake table**: GROUP BY over `event_key` submitted through the service with the
+ *   DuckDB engine, against the same SQL run directly on a plain DuckDB instance in the same
+ *   process (target ≤ 1.15×); see `packages/dataquery/_duckdb_bench.ts`.
  *
- * Usage: `deno run -A scripts/bench/dataquery.ts [--queries 1000] [--workers 4]`.
+ * Usage: `deno run -A scripts/bench/dataquery.ts [--queries 1000] [--workers 4] [--lake-rows 10000000]`
+ * (`--lake-rows 0` skips the lake table).
  *
  * @module
  */
@@ -24,6 +27,7 @@ import {
   type EngineResult,
   type QueryEngine,
 } from "@eventlake/dataquery";
+import { duckdbLakeBench } from "../../packages/dataquery/_duckdb_bench.ts";
 
 /** Options of {@linkcode bench}. */
 export interface DataqueryBenchOptions {
@@ -31,6 +35,8 @@ export interface DataqueryBenchOptions {
   queries?: number;
   /** Service workers and reference concurrency (default 4). */
   workers?: number;
+  /** Rows of the lake table of the DuckDB comparison (default 10,000,000; 0 skips it). */
+  lakeRows?: number;
 }
 
 /** A constant engine: one row per statement; records when each statement started. */
@@ -122,6 +128,7 @@ async function throughEngineDirectly(queries: number, workers: number) {
 export async function bench(options: DataqueryBenchOptions = {}): Promise<string> {
   const queries = options.queries ?? 1000;
   const workers = options.workers ?? 4;
+  const lakeRows = options.lakeRows ?? 10_000_000;
   // Warm up both paths (JIT, SQLite) on a few queries, then measure.
   await throughViaService(20, workers);
   await throughEngineDirectly(20, workers);
@@ -149,20 +156,26 @@ export async function bench(options: DataqueryBenchOptions = {}): Promise<string
     `| ratio service / direct | ${(service.total / Math.max(direct, 0.001)).toFixed(1)}× |`,
     `| service cost per query | ${ms(perQuery)} |`,
     "",
-    "The large-table comparison (GROUP BY over a 10M-row lake table through the service vs DuckDB " +
-    "directly) is not part of this run: it needs the DuckDB engine.",
+    lakeRows > 0
+      ? await duckdbLakeBench({ rows: lakeRows })
+      : "The 10M-row lake table comparison was skipped (`--lake-rows 0`).",
   ].join("\n");
 }
 
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { queries: { type: "string" }, workers: { type: "string" } },
+    options: {
+      queries: { type: "string" },
+      workers: { type: "string" },
+      "lake-rows": { type: "string" },
+    },
   });
   console.log(
     await bench({
       queries: values.queries ? Number(values.queries) : undefined,
       workers: values.workers ? Number(values.workers) : undefined,
+      lakeRows: values["lake-rows"] !== undefined ? Number(values["lake-rows"]) : undefined,
     }),
   );
 }
