@@ -396,7 +396,7 @@ async function* readJsonArray(
   for await (const chunk of text) {
     throwIfAborted(signal);
     const out: InputRecord[] = [];
-    let start = -1;
+    let start = elementStarted ? 0 : -1;
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk.charCodeAt(i);
       if (c === 10) line++;
@@ -438,7 +438,7 @@ async function* readJsonArray(
         elementStarted = true;
         elementLine = line;
         start = i;
-      } else if (start < 0) start = i;
+      }
       if (c === 0x22) inString = true;
       else if (c === 0x7b || c === 0x5b) depth++;
       else if (c === 0x7d || c === 0x5d) depth--;
@@ -582,7 +582,10 @@ async function* csvRecords(
       const ch = chunk[i];
       if (skipLf) {
         skipLf = false;
-        if (ch === "\n") continue;
+        if (ch === "\n") {
+          line++;
+          continue;
+        }
       }
       if (!any) {
         any = true;
