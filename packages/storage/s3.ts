@@ -78,6 +78,8 @@ export interface S3StoreOptions {
   partSize?: number;
   /** Parts uploaded at the same time (default 4); a write holds at most `queueSize + 1` parts. */
   queueSize?: number;
+  /** Keys per ListObjectsV2 page (default 1000, S3's maximum); paging stays hidden. */
+  listPageSize?: number;
   /** Milliseconds to open a connection before the attempt fails (default 10000; retried). */
   connectTimeoutMs?: number;
   /**
@@ -144,6 +146,7 @@ class S3ObjectStore implements S3Store {
   #client: S3Client;
   #partSize: number;
   #queueSize: number;
+  #listPageSize: number;
 
   constructor(options: S3StoreOptions) {
     const { bucket } = options;
@@ -161,6 +164,7 @@ class S3ObjectStore implements S3Store {
       );
     }
     this.#queueSize = positiveInt(options.queueSize, "queueSize", 4);
+    this.#listPageSize = Math.min(1000, positiveInt(options.listPageSize, "listPageSize", 1000));
     const maxAttempts = positiveInt(options.maxAttempts, "maxAttempts", 4);
     const config: S3ClientConfig = {
       region: options.region,
@@ -230,6 +234,7 @@ class S3ObjectStore implements S3Store {
     signal: AbortSignal | undefined,
   ): AsyncGenerator<ListEntry> {
     let token: string | undefined;
+    let lastPrefix: string | undefined;
     do {
       const page = await this.#call("list", prefix, signal, (abortSignal) =>
         this.#client.send(
@@ -238,6 +243,7 @@ class S3ObjectStore implements S3Store {
             Prefix: prefix === "" ? undefined : prefix,
             Delimiter: delimiter,
             ContinuationToken: token,
+            MaxKeys: this.#listPageSize,
           }),
           { abortSignal },
         ));
@@ -253,7 +259,15 @@ class S3ObjectStore implements S3Store {
         prefix: p.Prefix ?? "",
       }));
       // One page is in key order across both lists, and pages follow each other in key order.
-      yield* mergeByKey(objects, prefixes);
+      // A server that resumes inside a common prefix would repeat it at the top of the next
+      // page: it is shown once.
+      for (const entry of mergeByKey(objects, prefixes)) {
+        if (entry.kind === "prefix") {
+          if (entry.prefix === lastPrefix) continue;
+          lastPrefix = entry.prefix;
+        }
+        yield entry;
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
       if (page.IsTruncated && !token) {
         throw new InternalError(

@@ -232,6 +232,31 @@ serverTest("write() whose body stream fails mid multipart upload aborts the uplo
   }
 });
 
+serverTest("list() pages hide page boundaries, with and without a delimiter", async () => {
+  const store = s3({ listPageSize: 2 });
+  const base = `paging-${crypto.randomUUID().slice(0, 8)}/`;
+  const names = ["a/1", "b/1", "b/2", "b/3", "c", "d/1", "e", "f/x/y", "f/z", "g"];
+  try {
+    await Promise.all(names.map((n) => store.write(base + n, new Uint8Array([1]))));
+    const all: string[] = [];
+    for await (const e of store.list(base)) all.push(e.kind === "object" ? e.key : e.prefix);
+    deepStrictEqual(all, names.map((n) => base + n));
+    const folded: string[] = [];
+    for await (const e of store.list(base, { delimiter: "/" })) {
+      folded.push(e.kind === "object" ? e.key : `${e.prefix} (prefix)`);
+    }
+    deepStrictEqual(
+      folded,
+      ["a/ (prefix)", "b/ (prefix)", "c", "d/ (prefix)", "e", "f/ (prefix)", "g"].map((n) =>
+        base + n
+      ),
+    );
+  } finally {
+    await store.deletePrefix(base);
+    await store.close();
+  }
+});
+
 serverTest(
   "listPendingUploads() and abortPendingUploads() see a stalled multipart upload",
   async () => {
