@@ -194,10 +194,7 @@ export async function validatePartitions(
       } catch {
         valid = false;
       }
-      const concerned = wanted !== undefined
-        ? wanted.some((d) => date.startsWith(d.slice(0, 7)))
-        : true;
-      if (!valid && concerned) {
+      if (!valid) {
         report.problems.push({
           severity: "error",
           rule: "folder_name",
