@@ -385,9 +385,56 @@ function* materialise(
  * console.log(variants.includes("ts-micros")); // true
  * ```
  */
-export async function* readEvents(
+export function readEvents(
   source: ByteSource,
   options: ReadEventsOptions = {},
-): AsyncGenerator<Event, void, undefined> {
-  for await (const batch of readEventBatches(source, options)) yield* batch;
+): AsyncIterableIterator<Event> {
+  return new EventIterator(readEventBatches(source, options));
+}
+
+/**
+ * Flattens batches into events. Hand-written rather than an `async function*` because a
+ * generator's `yield` costs several microtask turns per event; here an event already in
+ * the current batch is one resolved promise.
+ */
+class EventIterator implements AsyncIterableIterator<Event> {
+  readonly #batches: AsyncGenerator<Event[], void, undefined>;
+  #batch: Event[] = [];
+  #i = 0;
+  #done = false;
+
+  constructor(batches: AsyncGenerator<Event[], void, undefined>) {
+    this.#batches = batches;
+  }
+
+  next(): Promise<IteratorResult<Event, undefined>> {
+    if (this.#i < this.#batch.length) {
+      return Promise.resolve({ value: this.#batch[this.#i++], done: false });
+    }
+    return this.#fill();
+  }
+
+  async #fill(): Promise<IteratorResult<Event, undefined>> {
+    while (!this.#done) {
+      const result = await this.#batches.next();
+      if (result.done) break;
+      this.#batch = result.value;
+      this.#i = 0;
+      if (this.#batch.length > 0) return { value: this.#batch[this.#i++], done: false };
+    }
+    this.#done = true;
+    this.#batch = [];
+    return { value: undefined, done: true };
+  }
+
+  async return(): Promise<IteratorResult<Event, undefined>> {
+    this.#done = true;
+    this.#batch = [];
+    await this.#batches.return();
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Event> {
+    return this;
+  }
 }

@@ -444,3 +444,20 @@ Deno.test("readEvents() rejects with AbortedError when its signal is aborted", a
 Deno.test("readEventBatches() refuses a batchSize that is not a positive integer", async () => {
   await rejects(collect(load("duckdb_events.parquet"), { batchSize: 0 }), RangeError);
 });
+
+Deno.test("readEvents() can be left early: breaking out stops the underlying batches", async () => {
+  let reads = 0;
+  const inner = load("duckdb_events.parquet");
+  const source: ByteSource = {
+    size: inner.size,
+    read: (o, l, opt) => (reads++, inner.read(o, l, opt)),
+  };
+  const it = readEvents(source, { batchSize: 1 });
+  for await (const event of it) {
+    strictEqual(event.event_key, "purchase");
+    break;
+  }
+  const after = reads;
+  deepStrictEqual(await it.next(), { value: undefined, done: true });
+  strictEqual(reads, after);
+});
