@@ -292,6 +292,29 @@ export class MapColumn {
   /** Dictionary indices of {@linkcode MapColumn.keyCache}. */
   keyCacheId: Int32Array = new Int32Array(KEY_CACHE);
 
+  /** The value last seen at each entry position, and its dictionary index (same idea). */
+  valueCache: string[] = new Array(KEY_CACHE).fill("\u0000");
+  /** Dictionary indices of {@linkcode MapColumn.valueCache}. */
+  valueCacheId: Int32Array = new Int32Array(KEY_CACHE);
+
+  /** Appends the (non-null) value of the entry at position `k` of its map. */
+  addValue(value: string, k: number): void {
+    const values = this.values;
+    if (k < KEY_CACHE && values.dictMode) {
+      if (this.valueCache[k] === value) {
+        values.addId(this.valueCacheId[k]);
+        return;
+      }
+      const id = values.add(value);
+      if (id >= 0) {
+        this.valueCache[k] = value;
+        this.valueCacheId[k] = id;
+      }
+      return;
+    }
+    values.add(value);
+  }
+
   /** Appends the key of the entry at position `k` of its map. */
   addKey(key: string, k: number): void {
     const keys = this.keys;
@@ -327,5 +350,6 @@ export class MapColumn {
     this.keys.reset();
     this.values.reset();
     this.keyCache.fill("\u0000");
+    this.valueCache.fill("\u0000");
   }
 }

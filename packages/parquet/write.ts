@@ -349,7 +349,7 @@ export class EventBatchWriter {
       level = 1;
       if (typeof value === "string") {
         def[n] = 2;
-        col.values.add(value);
+        col.addValue(value, n - first);
       } else if (value === null) {
         def[n] = 1;
         col.nullValues++;
