@@ -334,7 +334,7 @@ export class DuckDbEngine implements QueryEngine {
       const result = await prepared.stream();
       const stats: EngineStats = { progressPercentage: 0 };
       handedOver = true;
-      const rows = this.#rows(conn, result, {
+      const generator = this.#rows(conn, result, {
         signal,
         interrupt,
         profilePath,
@@ -344,6 +344,26 @@ export class DuckDbEngine implements QueryEngine {
         onProgress: context.onProgress,
         width: columns.length,
       });
+      // A generator closed before its first next() never runs its finally: release here then.
+      let pulled = false;
+      const cleanUp = () => {
+        conn.interrupt();
+        signal.removeEventListener("abort", interrupt);
+        this.#release(conn);
+        rm(profilePath, { force: true }).catch(() => {});
+      };
+      const rows: AsyncIterable<(string | null)[][]> = {
+        [Symbol.asyncIterator]: () => ({
+          next: () => {
+            pulled = true;
+            return generator.next();
+          },
+          return: (value?: unknown) => {
+            if (!pulled) cleanUp();
+            return generator.return(value as undefined);
+          },
+        }),
+      };
       return { columns, rows, stats: () => ({ ...stats }) };
     } catch (e) {
       if (signal.aborted) throw abortError(signal);

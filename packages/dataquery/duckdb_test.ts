@@ -283,3 +283,21 @@ Deno.test("the query service over DuckDB: FINISHED with rows, FAILED with the en
     }
   });
 });
+
+Deno.test("DuckDbEngine: rows closed before the first read release the query (no profile left behind)", async () => {
+  const home = await Deno.makeTempDir({ prefix: "eventlake-duckdb-test-" });
+  const engine = await createDuckDbEngine({ home, threads: 1 });
+  try {
+    const result = await engine.execute("SELECT * FROM range(100000)", {
+      dataSources: [],
+      signal: new AbortController().signal,
+    });
+    await result.rows[Symbol.asyncIterator]().return?.();
+    const left = [...Deno.readDirSync(join(home, "duckdb", "profiles"))];
+    deepStrictEqual(left, []);
+    deepStrictEqual((await run(engine, "SELECT 2")).rows, [["2"]]);
+  } finally {
+    await engine.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});

@@ -264,7 +264,28 @@ export class TrinoEngine implements QueryEngine {
     };
     const cancel = (uri: string | undefined) => this.#cancel(uri);
     if (columns === null && done) stats.progressPercentage = 100;
-    return { columns, rows: rows(), stats: () => ({ ...stats }) };
+    // A generator closed before its first next() never runs its finally: cancel here then.
+    const generator = rows();
+    let started = false;
+    const iterable: AsyncIterable<(string | null)[][]> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => {
+          started = true;
+          return generator.next();
+        },
+        return: (value?: unknown) => {
+          if (!started) {
+            signal.removeEventListener("abort", onAbort);
+            if (!done) {
+              done = true;
+              void cancel(liveNextUri());
+            }
+          }
+          return generator.return(value as undefined);
+        },
+      }),
+    };
+    return { columns, rows: iterable, stats: () => ({ ...stats }) };
   }
 
   /** Checks that Trino answers `SELECT 1` with the source's name as catalog. */

@@ -185,3 +185,17 @@ Deno.test("TrinoEngine.testDataSource() runs SELECT 1 in the source's catalog; a
   const down = createTrinoEngine({ server: "http://127.0.0.1:9", user: "eventlake" });
   await rejects(down.execute("SELECT 1", context()), UnavailableError);
 });
+
+Deno.test("TrinoEngine: rows closed before the first read cancel the Trino query", async () => {
+  await withTrino(async ({ url, fake }) => {
+    const engine = createTrinoEngine({ server: url, user: "eventlake" });
+    const result = await engine.execute(
+      "SELECT event_key, count(*) FROM events GROUP BY 1",
+      context(),
+    );
+    await result.rows[Symbol.asyncIterator]().return?.();
+    const [log] = fake.queries.values();
+    for (let i = 0; i < 50 && !log.cancelled; i++) await new Promise((r) => setTimeout(r, 20));
+    strictEqual(log.cancelled, true);
+  });
+});
