@@ -36,7 +36,10 @@ export function storeAsyncBuffer(
     async slice(start: number, end?: number): Promise<ArrayBuffer> {
       const stop = Math.min(end ?? size, size);
       if (stop <= start) return new ArrayBuffer(0);
-      const bytes = await store.read(key, { range: { offset: start, length: stop - start }, signal });
+      const bytes = await store.read(key, {
+        range: { offset: start, length: stop - start },
+        signal,
+      });
       return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
         ? bytes.buffer as ArrayBuffer
         : bytes.slice().buffer as ArrayBuffer;

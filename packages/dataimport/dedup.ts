@@ -195,8 +195,10 @@ export class InsertIdSet {
     let slot = this.#start();
     while (flags[slot] !== 0) {
       const o = slot * 4;
-      if ((keys[o] | 0) === k0 && (keys[o + 1] | 0) === k1 && (keys[o + 2] | 0) === k2 &&
-        (keys[o + 3] | 0) === k3) return slot;
+      if (
+        (keys[o] | 0) === k0 && (keys[o + 1] | 0) === k1 && (keys[o + 2] | 0) === k2 &&
+        (keys[o + 3] | 0) === k3
+      ) return slot;
       if (++slot === cap) slot = 0;
     }
     return -1;
@@ -210,8 +212,10 @@ export class InsertIdSet {
     let slot = this.#start();
     while (flags[slot] !== 0) {
       const o = slot * 4;
-      if ((keys[o] | 0) === k0 && (keys[o + 1] | 0) === k1 && (keys[o + 2] | 0) === k2 &&
-        (keys[o + 3] | 0) === k3) return slot;
+      if (
+        (keys[o] | 0) === k0 && (keys[o + 1] | 0) === k1 && (keys[o + 2] | 0) === k2 &&
+        (keys[o + 3] | 0) === k3
+      ) return slot;
       if (++slot === cap) slot = 0;
     }
     const o = slot * 4;
@@ -245,7 +249,9 @@ export class InsertIdSet {
 }
 
 function hex4(s: string, at: number): number {
-  const a = s.charCodeAt(at), b = s.charCodeAt(at + 1), c = s.charCodeAt(at + 2),
+  const a = s.charCodeAt(at),
+    b = s.charCodeAt(at + 1),
+    c = s.charCodeAt(at + 2),
     d = s.charCodeAt(at + 3);
   if ((a | b | c | d) >= 128) return -1;
   const va = HEX[a], vb = HEX[b], vc = HEX[c], vd = HEX[d];

@@ -33,8 +33,8 @@ import {
   type LakeFile,
   type LakeTableRef,
   type ObjectStore,
-  partitionStatus,
   type PartitionStatus,
+  partitionStatus,
   readDayManifest,
   redactUrl,
 } from "@eventlake/storage";
@@ -224,8 +224,7 @@ export function newRunId(now: number = Date.now()): string {
 export async function waitForPartition(
   source: ImportSource,
   date: string,
-  options: Pick<RunImportOptions, "deadline" | "pollIntervalMs" | "now" | "sleep" | "signal"> =
-    {},
+  options: Pick<RunImportOptions, "deadline" | "pollIntervalMs" | "now" | "sleep" | "signal"> = {},
 ): Promise<PartitionStatus> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;

@@ -1,0 +1,237 @@
+/**
+ * Benchmark of one import run (`runImport` of `@eventlake/dataimport`: id pre-pass, read, check,
+ * de-duplicate, write, land), with its reference measured in the same run:
+ *
+ * - `runImport` of a day of N rows (two parts, 1% in-day duplicates) from a local folder into a
+ *   local lake, dedup window 7 days (the earlier days are empty, so the window costs lookups only);
+ * - DuckDB doing `COPY (SELECT DISTINCT ON (insert_id) * FROM read_parquet([...])) TO …` of the
+ *   same parts, on 1 thread and on 2;
+ * - peak RSS of a child process importing a `--rss-rows` day (`/usr/bin/time -v`).
+ *
+ * Usage: `deno run -A scripts/bench/dataimport.ts [--rows 1000000] [--rss-rows 10000000]`
+ * (`--rss-rows 0` skips the child). `deno task bench` runs it with the defaults.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import process from "node:process";
+import { DuckDBInstance } from "@duckdb/node-api";
+import type { Event } from "@eventlake/schema";
+import { createEventGenerator } from "@eventlake/schema/testing";
+import { writeEvents } from "@eventlake/parquet";
+import { createLocalStore } from "@eventlake/storage";
+import { runImport, type RunReport } from "@eventlake/dataimport";
+
+/** Options of {@linkcode bench}. */
+export interface DataImportBenchOptions {
+  /** Rows of the imported day (default 1,000,000). */
+  rows?: number;
+  /** Rows of the day imported by the peak-RSS child (default 10,000,000; 0 skips it). */
+  rssRows?: number;
+}
+
+const DATE = "2023-01-01";
+const ROWS_PER_PART = 1_000_000;
+
+/** `rows` events; every 100th repeats the one before (an in-day duplicate). */
+function* dayEvents(rows: number, seed: number): Generator<Event> {
+  const next = createEventGenerator({ seed, users: 100_000, day: DATE });
+  let previous: Event | undefined;
+  for (let i = 0; i < rows; i++) {
+    const event: Event = i % 100 === 99 && previous ? previous : next();
+    previous = event;
+    yield event;
+  }
+}
+
+/** Writes a ready source day of `rows` rows under `dir/src/`; returns the part paths. */
+async function writeSourceDay(dir: string, rows: number): Promise<string[]> {
+  const day = `${dir}/src/dt=${DATE}`;
+  await Deno.mkdir(day, { recursive: true });
+  const parts = Math.max(2, Math.ceil(rows / ROWS_PER_PART));
+  const paths: string[] = [];
+  for (let p = 0; p < parts; p++) {
+    const n = Math.floor(rows / parts) + (p < rows % parts ? 1 : 0);
+    const path = `${day}/${String(p).padStart(12, "0")}.parquet`;
+    const file = await Deno.open(path, { write: true, create: true, truncate: true });
+    await writeEvents(dayEvents(n, 1000 + p), file.writable);
+    paths.push(path);
+  }
+  await Deno.writeFile(`${day}/_SUCCESS`, new Uint8Array(0));
+  return paths;
+}
+
+/** CPU seconds (all threads of this process) spent in `fn`. */
+async function cpuOf<T>(fn: () => Promise<T>): Promise<{ value: T; cpu: number }> {
+  const before = process.cpuUsage();
+  const value = await fn();
+  const used = process.cpuUsage(before);
+  return { value, cpu: (used.user + used.system) / 1e6 };
+}
+
+async function importDay(dir: string, lake: string): Promise<RunReport> {
+  const report = await runImport(
+    { store: createLocalStore(`${dir}/src`), prefix: "" },
+    DATE,
+    { lake: { store: createLocalStore(lake) }, dedupWindowDays: 7 },
+  );
+  if (report.status !== "SUCCEEDED") {
+    throw new Error(`Import ${report.status}: ${report.error?.message ?? ""}`);
+  }
+  return report;
+}
+
+async function duckdbImport(
+  parts: string[],
+  dir: string,
+): Promise<{ one: Timing; two: Timing; rows: number }> {
+  const instance = await DuckDBInstance.create(":memory:", {
+    home_directory: dir,
+    extension_directory: `${dir}/duckdb_ext`,
+  });
+  const conn = await instance.connect();
+  try {
+    const list = parts.map((p) => `'${p}'`).join(", ");
+    const run = async (threads: number) => {
+      await conn.run(`SET threads = ${threads}`);
+      const t = performance.now();
+      const { cpu } = await cpuOf(() =>
+        conn.run(
+          `COPY (SELECT DISTINCT ON (insert_id) * FROM read_parquet([${list}])) TO '${dir}/duck.parquet' (FORMAT parquet)`,
+        )
+      );
+      return { wall: (performance.now() - t) / 1000, cpu };
+    };
+    const one = await run(1);
+    const two = await run(2);
+    const reader = await conn.runAndReadAll(`SELECT count(*) FROM '${dir}/duck.parquet'`);
+    const rows = Number(reader.getRows()[0][0]);
+    return { one, two, rows };
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+async function childPeakRss(rows: number, dir: string): Promise<
+  { rss: number; seconds: number; report: RunReport }
+> {
+  const self = new URL(import.meta.url).pathname;
+  const out = await new Deno.Command("/usr/bin/time", {
+    args: ["-v", Deno.execPath(), "run", "-A", self, "--child", dir],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`RSS child failed: ${stderr.slice(-2000)}`);
+  const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+  const report = JSON.parse(new TextDecoder().decode(out.stdout)) as RunReport;
+  void rows;
+  return { rss: kb ? Number(kb[1]) * 1024 : NaN, seconds: report.timings.totalMs / 1000, report };
+}
+
+/** Wall-clock and CPU seconds. */
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+
+function line(what: string, rows: number, t: Timing, ours: Timing): string {
+  return `| ${what} | ${t.wall.toFixed(2)} | ${fmt(rows / t.wall)} | ${t.cpu.toFixed(2)} | ${
+    fmt(rows / t.cpu)
+  } | ${(t.wall / ours.wall).toFixed(2)} |`;
+}
+
+/**
+ * Runs the benchmark and returns its Markdown section.
+ *
+ * @example
+ * ```ts ignore
+ * import { bench } from "./dataimport.ts";
+ * console.log(await bench({ rows: 100_000, rssRows: 0 }));
+ * ```
+ */
+export async function bench(options: DataImportBenchOptions = {}): Promise<string> {
+  const rows = options.rows ?? 1_000_000;
+  const rssRows = options.rssRows ?? 10_000_000;
+  const dir = await Deno.makeTempDir({ prefix: "eventlake-bench-import-" });
+  try {
+    const parts = await writeSourceDay(dir, rows);
+    const a = await cpuOf(() => importDay(dir, `${dir}/lake1`));
+    const duck = await duckdbImport(parts, dir);
+    const b = await cpuOf(() => importDay(dir, `${dir}/lake2`));
+    const first = a.value.timings.totalMs <= b.value.timings.totalMs ? a : b;
+    const bestReport = first.value;
+    const best = bestReport.timings.totalMs / 1000;
+    const ours: Timing = { wall: best, cpu: first.cpu };
+    let rss: Awaited<ReturnType<typeof childPeakRss>> | undefined;
+    if (rssRows > 0) {
+      const rssDir = `${dir}/rss`;
+      await writeSourceDay(rssDir, rssRows);
+      rss = await childPeakRss(rssRows, rssDir);
+    }
+    const t = bestReport.timings;
+    const lines = [
+      "## Data import (`runImport`: pre-pass, read, check, dedup, write, land)",
+      "",
+      `Command: \`deno run -A scripts/bench/dataimport.ts --rows ${rows} --rss-rows ${rssRows}\`. ` +
+      `One day of ${
+        fmt(rows)
+      } rows in ${parts.length} parts (1% in-day duplicates), local folder ` +
+      "to local lake, dedup window 7 days; best of two runs. DuckDB does `read_parquet` + " +
+      "`DISTINCT ON (insert_id)` + `COPY … TO parquet` of the same parts in the same run.",
+      "",
+      "| what | wall s | rows/s (wall) | CPU s | rows/CPU-s | wall ratio to ours |",
+      "| --- | ---: | ---: | ---: | ---: | ---: |",
+      line("eventlake `runImport`", rows, ours, ours),
+      line("DuckDB, 1 thread", rows, duck.one, ours),
+      line("DuckDB, 2 threads", rows, duck.two, ours),
+      "",
+      `Ours: accepted ${fmt(bestReport.rowsAccepted)}, duplicates ${
+        fmt(bestReport.rowsDuplicate)
+      } (DuckDB kept ${
+        fmt(duck.rows)
+      }); phases: pre-pass ${t.dedupMs} ms, read+check+write ${t.importMs} ms, ` +
+      `commit ${t.commitMs} ms. Target: ≥ 250,000 rows/s (wall) — ${
+        rows / best >= 250_000 ? "met" : "**not met**"
+      }.`,
+    ];
+    if (rss) {
+      lines.push(
+        "",
+        `Peak RSS importing a ${fmt(rssRows)}-row day in a child process (\`/usr/bin/time -v\`): ` +
+          `**${(rss.rss / 2 ** 20).toFixed(0)} MB** (target < 500 MB: ${
+            rss.rss < 500 * 2 ** 20 ? "met" : "**not met**"
+          }), ${rss.seconds.toFixed(1)} s, ${fmt(rssRows / rss.seconds)} rows/s, ` +
+          `${fmt(rss.report.rowsAccepted)} accepted.`,
+      );
+    }
+    return lines.join("\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      rows: { type: "string" },
+      "rss-rows": { type: "string" },
+      child: { type: "string" },
+    },
+  });
+  if (values.child) {
+    const report = await importDay(values.child, `${values.child}/lake`);
+    console.log(JSON.stringify(report));
+  } else {
+    console.log(
+      await bench({
+        rows: values.rows ? Number(values.rows) : undefined,
+        rssRows: values["rss-rows"] !== undefined ? Number(values["rss-rows"]) : undefined,
+      }),
+    );
+  }
+}
