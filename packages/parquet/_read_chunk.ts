@@ -125,50 +125,89 @@ export function readPlainStrings(bytes: Uint8Array, offset: number, count: numbe
   return new PlainStrings(bytes, offset, count).toArray();
 }
 
-/** Dictionary-encoded strings of one page: references into the chunk's dictionary. */
-export class DictStrings {
-  /** Number of strings. */
+/** Dictionary-encoded values of one page: references into the chunk's dictionary. */
+export class DictPage<T> {
+  /** Number of values. */
   readonly length: number;
-  readonly #dictionary: string[];
+  readonly #dictionary: T[];
   readonly #indices: Uint32Array;
 
   /** `indices` must already be checked against the dictionary's size. */
-  constructor(dictionary: string[], indices: Uint32Array) {
+  constructor(dictionary: T[], indices: Uint32Array) {
     this.#dictionary = dictionary;
     this.#indices = indices;
     this.length = indices.length;
   }
 
-  /** The `i`-th string. */
-  at(i: number): string {
+  /** The `i`-th value. */
+  at(i: number): T {
     return this.#dictionary[this.#indices[i]];
   }
 }
 
-/** A page of strings. */
-export type StringPage = PlainStrings | DictStrings;
-
-/**
- * The string values of a column chunk, read in order with {@linkcode next}: pages of
- * dictionary references (strings shared with the dictionary) and lazy PLAIN pages.
- */
-export class StringValues {
+/** PLAIN FIXED_LEN_BYTE_ARRAY decimals of one page, decoded exactly when read. */
+export class FixedDecimals {
   /** Number of values. */
   readonly length: number;
-  readonly #pages: StringPage[];
+  readonly #bytes: Uint8Array;
+  readonly #offset: number;
+  readonly #width: number;
+
+  /** Throws RangeError when `count` values of `width` bytes do not fit. */
+  constructor(bytes: Uint8Array, offset: number, count: number, width: number) {
+    if (offset + count * width > bytes.length) {
+      throw new RangeError(`${count} decimals of ${width} bytes do not fit the page`);
+    }
+    this.#bytes = bytes;
+    this.#offset = offset;
+    this.#width = width;
+    this.length = count;
+  }
+
+  /** The `i`-th unscaled value. */
+  at(i: number): bigint {
+    return decodeDecimalAt(this.#bytes, this.#offset + i * this.#width, this.#width);
+  }
+
+  /** All values, decoded now. */
+  toArray(): bigint[] {
+    const out = new Array<bigint>(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this.at(i);
+    return out;
+  }
+}
+
+/** A page of values read on demand (arrays are pages too: `Array.prototype.at`). */
+export interface Page<T> {
+  readonly length: number;
+  at(i: number): T | undefined;
+}
+
+/** A page of strings. */
+export type StringPage = PlainStrings | DictPage<string>;
+
+/**
+ * The values of a column chunk (strings, FLBA decimals), read in order with
+ * {@linkcode next}: pages of dictionary references and lazy PLAIN pages, so a value is
+ * created only when its batch is materialised.
+ */
+export class LazyValues<T> {
+  /** Number of values. */
+  readonly length: number;
+  readonly #pages: Page<T>[];
   #page = -1;
   #index = 0;
   #end = 0;
-  #current: StringPage | undefined;
+  #current: Page<T> | undefined;
 
   /** Wraps the pages of one chunk. */
-  constructor(pages: StringPage[], length: number) {
+  constructor(pages: Page<T>[], length: number) {
     this.#pages = pages;
     this.length = length;
   }
 
   /** The next value; `undefined` after the last. */
-  next(): string | undefined {
+  next(): T | undefined {
     while (this.#index >= this.#end) {
       if (++this.#page >= this.#pages.length) return undefined;
       this.#current = this.#pages[this.#page];
@@ -179,32 +218,18 @@ export class StringValues {
   }
 
   /** All values as an array. */
-  toArray(): string[] {
-    const out = new Array<string>(this.length);
+  toArray(): T[] {
+    const out = new Array<T>(this.length);
     let at = 0;
     for (const page of this.#pages) {
-      for (let i = 0; i < page.length; i++) out[at++] = page.at(i);
+      for (let i = 0; i < page.length; i++) out[at++] = page.at(i)!;
     }
     return out;
   }
 }
 
-/** Decodes `count` PLAIN FIXED_LEN_BYTE_ARRAY decimals of `width` bytes exactly. */
-export function readPlainDecimals(
-  bytes: Uint8Array,
-  offset: number,
-  count: number,
-  width: number,
-): bigint[] {
-  if (offset + count * width > bytes.length) {
-    throw new RangeError(`${count} decimals of ${width} bytes do not fit the page`);
-  }
-  const out = new Array<bigint>(count);
-  for (let i = 0, at = offset; i < count; i++, at += width) {
-    out[i] = decodeDecimalAt(bytes, at, width);
-  }
-  return out;
-}
+/** The string values of a column chunk. */
+export type StringValues = LazyValues<string>;
 
 const PARSERS = { ...DEFAULT_PARSERS, ...RAW_PARSERS, stringFromBytes };
 
@@ -217,7 +242,7 @@ export interface LeafData {
   /** Repetition levels, or `null` for a non-repeated column. */
   reps: Uint8Array | null;
   /** The non-null values, in order (strings as a {@linkcode StringValues} reader). */
-  values: DecodedArray | StringValues;
+  values: DecodedArray | LazyValues<string> | LazyValues<bigint>;
 }
 
 /** How to decode a leaf's values. */
@@ -289,9 +314,9 @@ export function decodeLeaf(
     page: Uint8Array,
     offset: number,
     count: number,
-  ): DecodedArray | PlainStrings => {
+  ): DecodedArray | PlainStrings | FixedDecimals => {
     if (strings) return new PlainStrings(page, offset, count);
-    if (decimals > 0) return readPlainDecimals(page, offset, count, decimals);
+    if (decimals > 0) return new FixedDecimals(page, offset, count, decimals);
     const reader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset };
     return convert(readPlain(reader, type, count, leaf.element.type_length), decoder);
   };
@@ -299,7 +324,7 @@ export function decodeLeaf(
   const maxDef = leaf.maxDef;
   const defs = maxDef > 0 ? new Uint8Array(expected) : null;
   const reps = leaf.maxRep > 0 ? new Uint8Array(expected) : null;
-  const pages: (DecodedArray | StringPage)[] = [];
+  const pages: (DecodedArray | Page<unknown>)[] = [];
   let dictionary: DecodedArray | undefined;
   let seen = 0;
   let valueCount = 0;
@@ -339,10 +364,12 @@ export function decodeLeaf(
           0,
           dph.num_values,
         );
-        dictionary = dict instanceof PlainStrings ? dict.toArray() : dict;
+        dictionary = dict instanceof PlainStrings || dict instanceof FixedDecimals
+          ? dict.toArray()
+          : dict;
         continue;
       }
-      let values: DecodedArray | StringPage;
+      let values: DecodedArray | Page<unknown>;
       let n: number;
       if (header.type === "DATA_PAGE") {
         const daph = header.data_page_header;
@@ -363,7 +390,7 @@ export function decodeLeaf(
         if (encoding === "PLAIN") {
           values = plainValues(plain, pos, nonNull);
         } else if (encoding === "PLAIN_DICTIONARY" || encoding === "RLE_DICTIONARY") {
-          values = lookup(plain, pos, nonNull, dictionary);
+          values = lookup(plain, pos, nonNull, dictionary, strings || decimals > 0);
         } else {
           // Rarer encodings (DELTA_*, BYTE_STREAM_SPLIT): hyparquet decodes the whole page.
           const result = readDataPage(plain, daph, decoder);
@@ -417,7 +444,7 @@ export function decodeLeaf(
         if (encoding === "PLAIN") {
           values = plainValues(plain, 0, nonNull);
         } else if (encoding === "PLAIN_DICTIONARY" || encoding === "RLE_DICTIONARY") {
-          values = lookup(plain, 0, nonNull, dictionary);
+          values = lookup(plain, 0, nonNull, dictionary, strings || decimals > 0);
         } else {
           // Rarer encodings: hyparquet decodes the whole page (levels again, then values).
           const result = readDataPageV2(page, header, decoder);
@@ -447,7 +474,9 @@ export function decodeLeaf(
     defs: valueCount === expected ? null : defs,
     reps,
     values: strings
-      ? new StringValues(pages as StringPage[], valueCount)
+      ? new LazyValues<string>(pages as Page<string>[], valueCount)
+      : decimals > 0
+      ? new LazyValues<bigint>(pages as Page<bigint>[], valueCount)
       : concatValues(pages as DecodedArray[], valueCount),
   };
 }
@@ -486,19 +515,16 @@ function lookup(
   pos: number,
   count: number,
   dictionary: DecodedArray | undefined,
-): DecodedArray | DictStrings {
+  lazy: boolean,
+): DecodedArray | DictPage<unknown> {
   if (dictionary === undefined) {
     throw new Error("dictionary-encoded page without a dictionary page");
   }
   const indices = readIndices(page, pos, count, dictionary.length);
-  if (isStrings(dictionary)) return new DictStrings(dictionary, indices);
+  if (lazy && Array.isArray(dictionary)) return new DictPage<unknown>(dictionary, indices);
   const out = new Array(count);
   for (let i = 0; i < count; i++) out[i] = dictionary[indices[i]];
   return out;
-}
-
-function isStrings(values: DecodedArray): values is string[] {
-  return Array.isArray(values) && (values.length === 0 || typeof values[0] === "string");
 }
 
 function checkCount(n: number, seen: number, expected: number): void {

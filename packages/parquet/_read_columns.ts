@@ -8,7 +8,7 @@
 import { DECIMAL_MAX_UNSCALED, type EventMap } from "@eventlake/schema";
 import { decodeDecimal } from "./_read_decimal.ts";
 import type { ColumnPlan } from "./_read_layout.ts";
-import { type LeafData, StringValues } from "./_read_chunk.ts";
+import { LazyValues, type LeafData, type StringValues } from "./_read_chunk.ts";
 
 /** A row that cannot become an event. */
 export interface RowProblem {
@@ -43,7 +43,7 @@ function flatRows(
   path: string,
 ): unknown[] | DecodedLike {
   const { defs } = leaf;
-  const values = leaf.values instanceof StringValues ? leaf.values.toArray() : leaf.values;
+  const values = leaf.values instanceof LazyValues ? leaf.values.toArray() : leaf.values;
   if (leaf.count !== rows) {
     throw new CorruptColumnError(`column "${path}" has ${leaf.count} values for ${rows} rows`);
   }
@@ -128,6 +128,52 @@ export function assembleString(
   return out;
 }
 
+/** Yields one unscaled DECIMAL(24,6) per row; `problem` says why the last one is unusable. */
+export interface RowDecimals {
+  problem: string | null;
+  next(): bigint;
+}
+
+/**
+ * {@linkcode RowDecimals} decoding a column without nulls on demand: values are born when
+ * their batch is materialised instead of living (and being promoted) with the row group.
+ */
+export class DecimalCursor implements RowDecimals {
+  problem: string | null = null;
+  readonly #values: LazyValues<bigint>;
+  readonly #factor: bigint;
+
+  /** `values` holds one value per row. */
+  constructor(values: LazyValues<bigint>, scale: number) {
+    this.#values = values;
+    this.#factor = 10n ** BigInt(6 - scale);
+  }
+
+  /** The next row's value. */
+  next(): bigint {
+    let v = this.#values.next()!;
+    if (this.#factor !== 1n) v *= this.#factor;
+    if (v > DECIMAL_MAX_UNSCALED || v < -DECIMAL_MAX_UNSCALED) {
+      this.problem = "does not fit DECIMAL(24,6)";
+      return 0n;
+    }
+    this.problem = null;
+    return v;
+  }
+}
+
+/** {@linkcode RowDecimals} over values already decoded (their problems are already recorded). */
+export class BuiltDecimals implements RowDecimals {
+  problem: string | null = null;
+  #i = 0;
+  /** Wraps the array. */
+  constructor(readonly values: bigint[]) {}
+  /** The next row's value. */
+  next(): bigint {
+    return this.values[this.#i++];
+  }
+}
+
 /** Unscaled DECIMAL(24,6) per row (`0n` for a bad row). */
 export function assembleDecimal(
   plan: Extract<ColumnPlan, { kind: "decimal" }>,
@@ -202,11 +248,11 @@ export class MapCursor {
     this.#plan = plan;
     this.#keys = keys;
     this.#values = values;
-    if (!(keys.values instanceof StringValues) || !(values.values instanceof StringValues)) {
+    if (!(keys.values instanceof LazyValues) || !(values.values instanceof LazyValues)) {
       throw new CorruptColumnError(`map "${plan.column}" keys or values are not strings`);
     }
-    this.#kVals = keys.values;
-    this.#vVals = values.values;
+    this.#kVals = keys.values as StringValues;
+    this.#vVals = values.values as StringValues;
     const column = plan.column;
     if (keys.count !== values.count) {
       throw new CorruptColumnError(

@@ -26,14 +26,17 @@ import {
   type ParquetVariant,
   resolveLayout,
 } from "./_read_layout.ts";
-import { decodeLeaf, type LeafData, StringValues } from "./_read_chunk.ts";
+import { decodeLeaf, LazyValues, type LeafData } from "./_read_chunk.ts";
 import {
   assembleDecimal,
   assembleJsonMap,
   assembleString,
   assembleTs,
+  BuiltDecimals,
   CorruptColumnError,
+  DecimalCursor,
   MapCursor,
+  type RowDecimals,
   type RowProblem,
 } from "./_read_columns.ts";
 import type { ByteSource } from "./source.ts";
@@ -185,7 +188,7 @@ interface GroupColumns {
   ts: Float64Array;
   event_key: RowStrings;
   insert_id: RowStrings;
-  metric_value: bigint[];
+  metric_value: RowDecimals;
   maps: Record<typeof MAP_COLUMNS[number], RowMaps>;
   problems: RowProblem[];
 }
@@ -216,14 +219,19 @@ function decodeGroup(
         case "ts":
           out.ts = assembleTs(plan, decode(plan.leaf, true), rows, sink);
           break;
-        case "decimal":
-          out.metric_value = assembleDecimal(plan, decode(plan.leaf, true), rows, sink);
+        case "decimal": {
+          const leaf = decode(plan.leaf, true);
+          out.metric_value = leaf.defs === null && leaf.values instanceof LazyValues &&
+              leaf.count === rows && leaf.values.length === rows
+            ? new DecimalCursor(leaf.values as LazyValues<bigint>, plan.scale)
+            : new BuiltDecimals(assembleDecimal(plan, leaf, rows, sink));
           break;
+        }
         case "string": {
           const leaf = decode(plan.leaf, false);
           // Without nulls, strings are cut from their page when their batch is built.
           (out as unknown as Record<string, RowStrings>)[plan.column] =
-            leaf.defs === null && leaf.values instanceof StringValues && leaf.count === rows &&
+            leaf.defs === null && leaf.values instanceof LazyValues && leaf.count === rows &&
               leaf.values.length === rows
               ? leaf.values as RowStrings
               : new BuiltStrings(assembleString(plan, leaf, rows, sink));
@@ -326,7 +334,7 @@ function* materialise(
         insert_id: insert_id.next(),
         event_key: event_key.next(),
         ts: ts[i],
-        metric_value: metric_value[i],
+        metric_value: metric_value.next(),
         identifiers: identifiers.next(),
         event_properties: event_properties.next(),
         user_properties: user_properties.next(),
@@ -334,11 +342,15 @@ function* materialise(
       };
       const flat = p < problems.length && problems[p].row === i;
       if (
-        flat || identifiers.problem !== null || event_properties.problem !== null ||
-        user_properties.problem !== null || platform_properties.problem !== null
+        flat || metric_value.problem !== null || identifiers.problem !== null ||
+        event_properties.problem !== null || user_properties.problem !== null ||
+        platform_properties.problem !== null
       ) {
         const rowProblems: RowProblem[] = [];
         while (p < problems.length && problems[p].row === i) rowProblems.push(problems[p++]);
+        if (metric_value.problem !== null) {
+          rowProblems.push({ row: i, column: "metric_value", message: metric_value.problem });
+        }
         for (const column of MAP_COLUMNS) {
           const message = maps[column].problem;
           if (message !== null) rowProblems.push({ row: i, column, message });

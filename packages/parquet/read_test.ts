@@ -2,6 +2,7 @@ import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import {
   AbortedError,
   type Event,
+  EVENT_COLUMNS,
   formatDecimal,
   InvalidArgumentError,
   parseDecimal,
@@ -460,4 +461,56 @@ Deno.test("readEvents() can be left early: breaking out stops the underlying bat
   const after = reads;
   deepStrictEqual(await it.next(), { value: undefined, done: true });
   strictEqual(reads, after);
+});
+
+Deno.test("readEvents() refuses per row a FIXED_LEN_BYTE_ARRAY(11) decimal beyond DECIMAL(24,6)", async () => {
+  const { ByteWriter, parquetWrite } = await import("hyparquet-writer");
+  const map = (name: string) => [
+    { name, repetition_type: "REQUIRED", converted_type: "MAP", num_children: 1 },
+    { name: "key_value", repetition_type: "REPEATED", num_children: 2 },
+    { name: "key", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "REQUIRED" },
+    { name: "value", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
+  ];
+  const schema = [
+    { name: "schema", num_children: 8 },
+    { name: "ts", type: "INT64", repetition_type: "REQUIRED", converted_type: "TIMESTAMP_MILLIS" },
+    { name: "event_key", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "REQUIRED" },
+    ...map("identifiers"),
+    { name: "insert_id", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "REQUIRED" },
+    {
+      name: "metric_value",
+      type: "FIXED_LEN_BYTE_ARRAY",
+      type_length: 11,
+      repetition_type: "REQUIRED",
+      converted_type: "DECIMAL",
+      precision: 24,
+      scale: 6,
+    },
+    ...map("user_properties"),
+    ...map("event_properties"),
+    ...map("platform_properties"),
+  ];
+  const rows = GOLDEN.slice(0, 2).map((e, i) => ({
+    ...e,
+    metric_value: i === 1 ? 10n ** 25n : e.metric_value,
+  }));
+  const writer = new ByteWriter();
+  parquetWrite({
+    writer,
+    columnData: EVENT_COLUMNS.map((name) => ({
+      name,
+      data: rows.map((r) => name === "ts" ? BigInt(r.ts) : r[name]),
+    })),
+    // deno-lint-ignore no-explicit-any
+    schema: schema as any,
+  });
+  const errors: InvalidArgumentError[] = [];
+  const events = await collect(bytesSource(new Uint8Array(writer.getBuffer())), {
+    name: "big.parquet",
+    onInvalidRow: (e) => errors.push(e),
+  });
+  deepStrictEqual(events, GOLDEN.slice(0, 1));
+  deepStrictEqual(errors.map((e) => e.message), [
+    'Cannot read row 1 of Parquet file "big.parquet": column "metric_value" does not fit DECIMAL(24,6)',
+  ]);
 });
