@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createLocalStore, createMemoryStore, DEFAULT_LAKE_TABLE } from "@eventlake/storage";
 import { createStaticBucketResolver } from "./buckets.ts";
 import { createQueryService } from "./service.ts";
@@ -26,6 +27,15 @@ export interface DuckdbLakeBenchOptions {
 const SQL =
   "SELECT event_key, count(*) AS events, sum(metric_value) AS total FROM data_catalog.default.events GROUP BY event_key ORDER BY event_key";
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Runs the comparison and returns a Markdown section. */
@@ -34,26 +44,36 @@ export async function duckdbLakeBench(options: DuckdbLakeBenchOptions = {}): Pro
   const dayCount = options.days ?? 10;
   const runs = options.runs ?? 5;
   const dir = await Deno.makeTempDir({ prefix: "eventlake-bench-duckdb-" });
-  const lakeDir = join(dir, "lake");
-  await Deno.mkdir(lakeDir);
+  // The generated lake is kept under .artifacts/ (git-ignored) and reused by later runs.
+  const lakeDir = fileURLToPath(
+    new URL(`../../.artifacts/bench/dataquery-lake-${rows}-${dayCount}/`, import.meta.url),
+  );
+  const complete = join(lakeDir, "_COMPLETE");
   const perDay = Math.ceil(rows / dayCount);
   const t0 = performance.now();
-  await landFixtureDays(
-    lakeDir,
-    DEFAULT_LAKE_TABLE,
-    Array.from({ length: dayCount }, (_, d) => {
-      const date = new Date(Date.UTC(2023, 0, 1 + d)).toISOString().slice(0, 10);
-      const from = d * perDay;
-      const to = Math.min(rows, from + perDay);
-      return {
-        date,
-        sql: `SELECT TIMESTAMPTZ '${date} 00:00:00+00' + to_milliseconds(i - ${from}) AS ts,
+  let reused = true;
+  if (!(await exists(complete))) {
+    reused = false;
+    await Deno.remove(lakeDir, { recursive: true }).catch(() => {});
+    await Deno.mkdir(lakeDir, { recursive: true });
+    await landFixtureDays(
+      lakeDir,
+      DEFAULT_LAKE_TABLE,
+      Array.from({ length: dayCount }, (_, d) => {
+        const date = new Date(Date.UTC(2023, 0, 1 + d)).toISOString().slice(0, 10);
+        const from = d * perDay;
+        const to = Math.min(rows, from + perDay);
+        return {
+          date,
+          sql: `SELECT TIMESTAMPTZ '${date} 00:00:00+00' + to_milliseconds(i - ${from}) AS ts,
           'event_' || (hash(i) % 100) AS event_key, ((i % 1000000) / 1000)::DECIMAL(24,6) AS metric_value,
           MAP {'os': CASE WHEN i % 2 = 0 THEN 'ios' ELSE 'android' END} AS user_properties
           FROM range(${from}, ${to}) t(i)`,
-      };
-    }),
-  );
+        };
+      }),
+    );
+    await Deno.writeTextFile(complete, new Date().toISOString());
+  }
   const generateMs = performance.now() - t0;
   const files: string[] = [];
   for await (const day of Deno.readDir(join(lakeDir, "data_catalog/default/events"))) {
@@ -121,8 +141,8 @@ export async function duckdbLakeBench(options: DuckdbLakeBenchOptions = {}): Pro
         rows.toLocaleString("en-US")
       }-row lake table: service + DuckDB engine vs DuckDB directly`,
       "",
-      `Query: \`${SQL}\`. Lake: ${dayCount} days, one Parquet file each (written by DuckDB in ${
-        ms(generateMs)
+      `Query: \`${SQL}\`. Lake: ${dayCount} days, one Parquet file each (${
+        reused ? "reused from .artifacts/" : `written by DuckDB in ${ms(generateMs)}`
       }, not measured). Service: submit → FINISHED (1 worker, SQLite state on disk, CSV into an ` +
       "in-memory bucket). Reference: the same SQL on a plain DuckDB instance in the same process " +
       "(same view over the same files, same default thread count), rows read into JS. " +
