@@ -18,7 +18,6 @@ import { parquetHeader } from "hyparquet/src/column.js";
 import { convert, convertWithDictionary, DEFAULT_PARSERS } from "hyparquet/src/convert.js";
 import { decompressPage, readDataPage, readDataPageV2 } from "hyparquet/src/datapage.js";
 import { readPlain } from "hyparquet/src/plain.js";
-import { brotliDecompressSync, gunzipSync, zstdDecompressSync } from "node:zlib";
 import { badFile, RAW_PARSERS } from "./_read_footer.ts";
 import type { Leaf } from "./_read_layout.ts";
 import { decodeDecimal, decodeDecimalAt } from "./_read_decimal.ts";
@@ -27,11 +26,17 @@ import { readHybrid } from "./_read_rle.ts";
 /** Largest decompressed page accepted: a header cannot make us allocate more. */
 const MAX_PAGE_BYTES = 1 << 28;
 
-/** Codecs beyond hyparquet's built-in SNAPPY, through the runtime's zlib. */
-const COMPRESSORS: Compressors = {
-  GZIP: (input) => new Uint8Array(gunzipSync(input)),
-  BROTLI: (input) => new Uint8Array(brotliDecompressSync(input)),
-  ZSTD: (input) => new Uint8Array(zstdDecompressSync(input)),
+/**
+ * Codecs beyond hyparquet's built-in SNAPPY, through the runtime's zlib when it has one
+ * (loaded optionally, so runtimes without `node:zlib` can still read SNAPPY files).
+ */
+const zlib = await import("node:zlib").catch(() => undefined);
+const COMPRESSORS: Compressors = zlib === undefined ? {} : {
+  GZIP: (input) => new Uint8Array(zlib.gunzipSync(input)),
+  BROTLI: (input) => new Uint8Array(zlib.brotliDecompressSync(input)),
+  ...(typeof zlib.zstdDecompressSync === "function"
+    ? { ZSTD: (input: Uint8Array) => new Uint8Array(zlib.zstdDecompressSync(input)) }
+    : {}),
 };
 
 /** The codecs {@linkcode decodeLeaf} can read. */

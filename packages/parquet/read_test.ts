@@ -514,3 +514,33 @@ Deno.test("readEvents() refuses per row a FIXED_LEN_BYTE_ARRAY(11) decimal beyon
     'Cannot read row 1 of Parquet file "big.parquet": column "metric_value" does not fit DECIMAL(24,6)',
   ]);
 });
+
+Deno.test({
+  name: "readEvents() reads GZIP, ZSTD and BROTLI pages and names the codec it cannot read (LZ4)",
+  ignore: duckReason !== null,
+  async fn() {
+    const duck = await openDuck();
+    const dir = await Deno.makeTempDir();
+    try {
+      const golden = testdata("duckdb_events.parquet");
+      for (const codec of ["gzip", "zstd", "brotli"]) {
+        const path = `${dir}/${codec}.parquet`;
+        await duck.run(
+          `COPY (SELECT * FROM read_parquet('${golden}')) TO '${path}' (FORMAT parquet, COMPRESSION ${codec})`,
+        );
+        deepStrictEqual(await collect(bytesSource(await Deno.readFile(path))), GOLDEN, codec);
+      }
+      const path = `${dir}/lz4.parquet`;
+      await duck.run(
+        `COPY (SELECT * FROM read_parquet('${golden}')) TO '${path}' (FORMAT parquet, COMPRESSION lz4_raw)`,
+      );
+      await rejects(
+        collect(bytesSource(await Deno.readFile(path)), { name: "lz4.parquet" }),
+        /Cannot read Parquet file "lz4.parquet": column chunk "[^"]+" of row group 0 uses codec LZ4_RAW: supported are UNCOMPRESSED, SNAPPY, GZIP, BROTLI, ZSTD/,
+      );
+    } finally {
+      duck.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
