@@ -88,7 +88,10 @@ async function openEvents(source: ByteSource, options: ReadEventsOptions): Promi
   if (layout.problems.length > 0) {
     const first = layout.problems[0];
     throw new InvalidArgumentError(
-      `${first.message.replace(/^Column "([^"]*)"/, `Column "$1" of Parquet file "${name}"`)}`,
+      first.message.replace(
+        /^Column "([^"]*)"/,
+        (_, column: string) => `Column "${column}" of Parquet file "${name}"`,
+      ),
       {
         details: {
           file: name,
