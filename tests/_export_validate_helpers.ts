@@ -4,7 +4,12 @@
  *
  * @module
  */
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
+import { openStore } from "@eventlake/storage";
+import { memoryIo } from "../apps/cli/_testing.ts";
+import { run } from "../apps/cli/cli.ts";
+import { storeConfigFromEnv } from "../apps/cli/commands/export.ts";
 import { writeEvents } from "@eventlake/parquet";
 import { type Event, eventToJson, formatDecimal } from "@eventlake/schema";
 import { generateEvents } from "@eventlake/schema/testing";
@@ -87,4 +92,80 @@ export async function writeInputs(
   const stdin = chunks[4].map((e) => JSON.stringify(json(e))).join("\n") + "\n" +
     JSON.stringify(BAD_RECORDS[1]) + "\n";
   return { files: ["a.ndjson", "b.json", "c.csv", "d.parquet"], stdin, bad: 4 };
+}
+
+/**
+ * The object-store scenario run against S3 and GCS: export every format through the CLI,
+ * validate, then break days in the store and check that validate names each break.
+ */
+export async function objectStoreScenario(
+  base: string,
+  env: Record<string, string>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "eventlake-e2e-store-" });
+  try {
+    const { files, stdin } = await writeInputs(dir, goodEvents(200));
+    const cli = async (args: string[], input?: string) => {
+      const io = memoryIo({ cwd: dir, env, stdin: input });
+      const code = await run(args, io);
+      return { code, out: io.stdoutText(), err: io.stderrText() };
+    };
+
+    // Within --max-rejects: both days ready, validate agrees.
+    let r = await cli(
+      ["export", ...files, "-", "--to", `${base}/good`, "--max-rejects", "4", "--json"],
+      stdin,
+    );
+    strictEqual(r.code, 0, r.err);
+    const summary = JSON.parse(r.out);
+    deepStrictEqual(
+      summary.days.map((d: { rows: number; committed: boolean }) => [d.rows, d.committed]),
+      [[200, true], [200, true]],
+    );
+    r = await cli(["validate", `${base}/good`, "--from", "2023-01-01", "--to", "2023-01-31"]);
+    strictEqual(r.code, 0, r.out + r.err);
+
+    // Past --max-rejects: exit 2, no _SUCCESS, validate says so.
+    r = await cli(["export", ...files, "-", "--to", `${base}/strict`, "--rejects", "-"], stdin);
+    strictEqual(r.code, 2, r.err);
+    r = await cli(["validate", `${base}/strict`, "--date", "2023-01-01", "--json"]);
+    strictEqual(r.code, 2);
+    deepStrictEqual(
+      JSON.parse(r.out).days[0].problems.map((p: { rule: string }) => p.rule),
+      ["success_missing"],
+    );
+
+    // Break the good days in the store.
+    const url = `${base}/good`;
+    const { store, prefix } = await openStore(url, storeConfigFromEnv(url, env));
+    try {
+      const day1 = `${prefix}dt=2023-01-01/`;
+      const day2 = `${prefix}dt=2023-01-02/`;
+      const part = await store.read(`${day1}000000000000.parquet`);
+      await store.write(`${day1}000000000001.parquet`, part.slice(0, part.length - 30));
+      await store.write(`${day1}_SUCCESS`, new Uint8Array([1]));
+      await store.write(
+        `${day2}000000000001.parquet`,
+        await store.read(`${day2}000000000000.parquet`),
+      );
+      await store.write(`${day2}extra.txt`, new Uint8Array([1]));
+    } finally {
+      await store.close();
+    }
+    r = await cli(["validate", url, "--from", "2023-01-01", "--to", "2023-01-02", "--json"]);
+    strictEqual(r.code, 2);
+    const report = JSON.parse(r.out);
+    const rules = (i: number) =>
+      [...new Set(report.days[i].problems.map((p: { rule: string }) => p.rule))].sort();
+    deepStrictEqual(rules(0), ["success_not_empty", "unreadable"]);
+    deepStrictEqual(rules(1), ["duplicate_insert_id", "unexpected_file"]);
+    strictEqual(report.days[1].errors, 200);
+    ok(
+      report.days[0].problems.some((p: { file?: string }) =>
+        p.file?.endsWith("dt=2023-01-01/000000000001.parquet")
+      ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
