@@ -29,7 +29,7 @@
  * ## Locked down
  * After setup the instance runs with `enable_external_access=false` (only the lake folder and the
  * engine's profile folder are readable, via `allowed_directories`) and `lock_configuration=true`
- * (only the per-connection profiling options stay settable, via `allowed_configs`). On top, every
+ * (only the per-connection profiling and progress options stay settable, via `allowed_configs`). On top, every
  * statement passes the guard of `_sql_guard.ts`, which reads DuckDB's own parse tree and refuses
  * everything but one read-only query, file-reading table functions, file names as tables and
  * unknown or invisible data sources. A refusal rejects `execute` with an `InvalidArgumentError`
@@ -117,6 +117,16 @@ const PROFILE_SETTINGS = JSON.stringify({
   ALL_OPTIMIZERS: "true",
 });
 
+/** The only settings left changeable after the lock: set by the engine on each query's connection. */
+const PER_QUERY_SETTINGS = [
+  "enable_profiling",
+  "profiling_output",
+  "custom_profiling_settings",
+  "enable_progress_bar",
+  "enable_progress_bar_print",
+  "progress_bar_time",
+];
+
 const SYSTEM_CATALOGS = new Set(["system"]);
 
 /** Quotes a DuckDB identifier. */
@@ -191,7 +201,7 @@ export async function createDuckDbEngine(options: DuckDbEngineOptions): Promise<
     await setup.run("SET TimeZone = 'UTC'");
     await setup.run(`SET allowed_directories = [${allowed.map(ql).join(", ")}]`);
     await setup.run(
-      "SET allowed_configs = ['enable_profiling', 'profiling_output', 'profiling_mode', 'custom_profiling_settings']",
+      `SET allowed_configs = [${PER_QUERY_SETTINGS.map(ql).join(", ")}]`,
     );
     await setup.run("SET enable_external_access = false");
     await setup.run("SET lock_configuration = true");
@@ -249,6 +259,7 @@ export class DuckDbEngine implements QueryEngine {
     const interrupt = () => conn.interrupt();
     signal.addEventListener("abort", interrupt, { once: true });
     let handedOver = false;
+    let progressTimer: ReturnType<typeof setInterval> | undefined;
     const profilePath = join(this.#profileDir, `q${++this.#seq}-${crypto.randomUUID()}.json`);
     try {
       const serialized = await this.#scalar(conn, `SELECT json_serialize_sql(${ql(sql)})`);
@@ -271,7 +282,7 @@ export class DuckDbEngine implements QueryEngine {
         if (!resolved) continue;
         const source = sources.get(resolved.catalog);
         if (!source) {
-          if (ref.catalog !== "" && !SYSTEM_CATALOGS.has(ref.catalog.toLowerCase())) {
+          if (ref.catalog !== "" && !SYSTEM_CATALOGS.has(resolved.catalog)) {
             throw new InvalidArgumentError(
               `Unknown data source "${ref.catalog}" in "${ref.catalog}.${ref.schema}.${ref.table}": it does not exist or is not visible to you`,
             );
@@ -282,8 +293,8 @@ export class DuckDbEngine implements QueryEngine {
         if (source.type === "DATA_CATALOG") {
           await this.#refreshLakeTable({
             dataSource: source.name,
-            database: resolved.schema,
-            table: resolved.table,
+            database: resolved.schema.toLowerCase(),
+            table: resolved.table.toLowerCase(),
           }, signal);
         } else {
           const key = `${resolved.schema}.${resolved.table}`;
@@ -326,27 +337,45 @@ export class DuckDbEngine implements QueryEngine {
       prepared = await conn.prepare(
         `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${canonical}\n) AS "__eventlake_result"`,
       );
-      await conn.run("SET enable_profiling = 'json'");
-      await conn.run(`SET profiling_output = ${ql(profilePath)}`);
-      await conn.run(`SET custom_profiling_settings = ${ql(PROFILE_SETTINGS)}`);
+      // Query progress is tracked only with the progress bar on (never printed here).
+      await conn.run(
+        `SET enable_profiling = 'json'; SET profiling_output = ${ql(profilePath)}; ` +
+          `SET custom_profiling_settings = ${ql(PROFILE_SETTINGS)}; ` +
+          "SET enable_progress_bar = true; SET enable_progress_bar_print = false; " +
+          "SET progress_bar_time = 0",
+      );
       const setupMs = performance.now() - started;
       if (signal.aborted) throw signal.reason;
-      const result = await prepared.stream();
       const stats: EngineStats = { progressPercentage: 0 };
+      // An aggregate does most of its work inside stream(): poll progress from here on.
+      progressTimer = setInterval(() => {
+        try {
+          const p = conn.progress.percentage;
+          if (p >= 0) {
+            stats.progressPercentage = Math.min(100, p);
+            context.onProgress?.({ progressPercentage: stats.progressPercentage });
+          }
+        } catch {
+          // progress is advisory
+        }
+      }, this.#progressMs);
+      const result = await prepared.stream();
       handedOver = true;
+      const timer = progressTimer;
       const generator = this.#rows(conn, result, {
+        timer,
         signal,
         interrupt,
         profilePath,
         stats,
         setupMs,
         stagedBytes,
-        onProgress: context.onProgress,
         width: columns.length,
       });
       // A generator closed before its first next() never runs its finally: release here then.
       let pulled = false;
       const cleanUp = () => {
+        clearInterval(timer);
         conn.interrupt();
         signal.removeEventListener("abort", interrupt);
         this.#release(conn);
@@ -370,6 +399,7 @@ export class DuckDbEngine implements QueryEngine {
       throw mapDuckDbError(e);
     } finally {
       if (!handedOver) {
+        clearInterval(progressTimer);
         signal.removeEventListener("abort", interrupt);
         this.#release(conn);
         rm(profilePath, { force: true }).catch(() => {});
@@ -381,27 +411,16 @@ export class DuckDbEngine implements QueryEngine {
     conn: DuckDBConnection,
     result: { fetchChunk(): Promise<{ rowCount: number; getRows(): unknown[][] } | null> },
     o: {
+      timer: ReturnType<typeof setInterval>;
       signal: AbortSignal;
       interrupt: () => void;
       profilePath: string;
       stats: EngineStats;
       setupMs: number;
       stagedBytes: number;
-      onProgress?: (stats: EngineStats) => void;
       width: number;
     },
   ): AsyncGenerator<(string | null)[][]> {
-    const timer = setInterval(() => {
-      try {
-        const p = conn.progress.percentage;
-        if (p >= 0) {
-          o.stats.progressPercentage = Math.min(100, p);
-          o.onProgress?.({ progressPercentage: o.stats.progressPercentage });
-        }
-      } catch {
-        // progress is advisory
-      }
-    }, this.#progressMs);
     let finished = false;
     try {
       for (;;) {
@@ -419,7 +438,7 @@ export class DuckDbEngine implements QueryEngine {
       o.stats.progressPercentage = 100;
       Object.assign(o.stats, await this.#readProfile(o.profilePath, o.setupMs, o.stagedBytes));
     } finally {
-      clearInterval(timer);
+      clearInterval(o.timer);
       if (!finished) o.interrupt();
       o.signal.removeEventListener("abort", o.interrupt);
       this.#release(conn);
@@ -494,7 +513,8 @@ export class DuckDbEngine implements QueryEngine {
   /** Resolves a written reference against the defaults; `undefined` when it names no source table. */
   #resolve(ref: TableRef, context: ExecuteContext): TableRef | undefined {
     if (ref.catalog !== "") {
-      return { catalog: ref.catalog, schema: ref.schema || "main", table: ref.table };
+      // DuckDB identifiers are case-insensitive; data source names are lowercase.
+      return { catalog: ref.catalog.toLowerCase(), schema: ref.schema || "main", table: ref.table };
     }
     if (context.dataSource === undefined) return undefined;
     const isLake = context.dataSources.some((s) =>

@@ -301,3 +301,32 @@ Deno.test("DuckDbEngine: rows closed before the first read release the query (no
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("DuckDbEngine.execute() reports progress while a query runs and accepts names in any case", async () => {
+  const home = await Deno.makeTempDir({ prefix: "eventlake-duckdb-test-" });
+  const engine = await createDuckDbEngine({ home, threads: 1, progressIntervalMs: 10 });
+  try {
+    const seen: number[] = [];
+    const result = await engine.execute(
+      "SELECT count(*) FROM range(3000) a(i), range(30000) b(i) WHERE (a.i * b.i) % 7 = 1",
+      {
+        dataSources: [],
+        signal: new AbortController().signal,
+        onProgress: (s) => seen.push(s.progressPercentage ?? -1),
+      },
+    );
+    for await (const _ of result.rows) { /* drain */ }
+    ok(seen.length > 0, "no progress reported");
+    ok(seen.every((p) => p >= 0 && p <= 100), String(seen));
+    strictEqual(result.stats().progressPercentage, 100);
+  } finally {
+    await engine.close();
+    await Deno.remove(home, { recursive: true });
+  }
+  await withEngine(async (engine) => {
+    deepStrictEqual(
+      (await run(engine, "SELECT count(*) FROM DATA_CATALOG.Default.Events")).rows,
+      [["42"]],
+    );
+  });
+});
