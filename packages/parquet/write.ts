@@ -135,6 +135,8 @@ export class EventBatchWriter {
   #rowGroups: RowGroup[] = [];
   #totalRows = 0;
   #failed: unknown = undefined;
+  /** The encoding of a completed row group, advanced by `drain` column by column. */
+  #pending: Generator<void> | undefined = undefined;
   #closed = false;
   #minTs: number | undefined = undefined;
   #maxTs: number | undefined = undefined;
@@ -188,11 +190,14 @@ export class EventBatchWriter {
   }
 
   /**
-   * Appends one event. Returns `true` when a row group was completed and encoded:
-   * `await drain()` before appending more to keep memory bounded.
+   * Appends one event. Returns `true` when a row group is complete: `await drain()` then,
+   * before appending more — it encodes the row group column by column, handing each column
+   * chunk to the sink as soon as it is encoded, so memory stays at about one row group.
+   * (Appending without draining still works: the row group is then encoded at once.)
    */
   append(event: Event): boolean {
     if (this.#failed !== undefined || this.#closed) this.#refuse();
+    if (this.#pending !== undefined) this.#finishPending();
     const row = this.#rows;
     try {
       this.#shred(event, row);
@@ -202,27 +207,50 @@ export class EventBatchWriter {
     }
     this.#rows = row + 1;
     if (this.#rows >= this.#rowGroupSize) {
-      this.#encodeRowGroup();
+      this.#pending = this.#encodeRowGroup();
       return true;
     }
     return false;
   }
 
-  /** Writes the encoded row groups to the sink, waiting for it (backpressure). */
+  /**
+   * Encodes a completed row group, if any, and writes everything encoded to the sink,
+   * waiting for it (backpressure).
+   */
   async drain(options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (options.signal?.aborted) throw this.#aborted(options.signal);
+    const { signal } = options;
+    if (signal?.aborted) throw this.#aborted(signal);
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      this.#pending = undefined;
+      for (const _ of pending) {
+        await this.#flushOut();
+        if (signal?.aborted) throw this.#aborted(signal);
+      }
+    }
+    await this.#flushOut();
+  }
+
+  /** Hands the encoded bytes to the sink. */
+  async #flushOut(): Promise<void> {
     const out = this.#out;
     if (out.index === 0) return;
     // The sink may keep the chunk: hand it a copy, keep the buffer.
     const chunk = new Uint8Array(out.buffer, 0, out.index).slice();
     out.index = 0;
     if (out.buffer.byteLength > 64 << 20) {
-      // An outlier row group grew the buffer a lot: give that memory back.
+      // An outlier column chunk grew the buffer a lot: give that memory back.
       const offset = out.offset;
       this.#out = new ByteWriter(1 << 20);
       this.#out.offset = offset;
     }
     await this.#sink.write(chunk);
+  }
+
+  #finishPending(): void {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending !== undefined) { for (const _ of pending) { /* encode the rest at once */ } }
   }
 
   /**
@@ -232,7 +260,11 @@ export class EventBatchWriter {
   async close(options: { signal?: AbortSignal } = {}): Promise<WriteSummary> {
     if (this.#failed !== undefined || this.#closed) this.#refuse();
     try {
-      if (this.#rows > 0) this.#encodeRowGroup();
+      await this.drain(options);
+      if (this.#rows > 0) {
+        this.#pending = this.#encodeRowGroup();
+        await this.drain(options);
+      }
       writeMetadata(this.#out, {
         version: 2,
         schema: EVENT_SCHEMA,
@@ -426,7 +458,8 @@ export class EventBatchWriter {
 
   // ---------------------------------------------------------------- encoding
 
-  #encodeRowGroup(): void {
+  /** Encodes the row group being filled, one top-level column per step (see `drain`). */
+  *#encodeRowGroup(): Generator<void> {
     const rows = this.#rows;
     const out = this.#out;
     const start = out.offset;
@@ -534,6 +567,7 @@ export class EventBatchWriter {
         uncompressed += chunk.meta_data?.total_uncompressed_size ?? 0n;
         columns.push(chunk);
       }
+      if (c < EVENT_COLUMN_KINDS.length - 1) yield;
     }
 
     this.#rowGroups.push({
