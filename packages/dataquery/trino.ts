@@ -158,7 +158,8 @@ export class TrinoEngine implements QueryEngine {
       source: o.source ?? "eventlake",
       catalog,
       schema,
-      auth: new BasicAuth(o.user, o.password),
+      // Basic auth only with a password: a Trino without authentication needs just X-Trino-User.
+      auth: o.password === undefined ? undefined : new BasicAuth(o.user, o.password),
       extraHeaders: { "X-Trino-User": o.user, ...o.extraHeaders },
     });
   }
@@ -192,17 +193,25 @@ export class TrinoEngine implements QueryEngine {
       signal.addEventListener("abort", onAbort, { once: true });
     });
     aborted.catch(() => {});
-    let pages: AsyncIterator<QueryResult>;
-    try {
-      pages = (await Promise.race([client.query(sql), aborted]))[Symbol.asyncIterator]();
-    } catch (e) {
-      if (signal.aborted) throw e;
-      throw mapTransportError(e, server);
-    }
     // trino-client skips pages without rows internally; its iterator's current page (a runtime
     // field) has the live nextUri that a cancel must DELETE.
-    const wrapper = pages as unknown as { iter?: { queryResult?: QueryResult } };
-    const live = wrapper.iter ?? (pages as unknown as { queryResult?: QueryResult });
+    const liveOf = (it: unknown) => {
+      const wrapper = it as { iter?: { queryResult?: QueryResult } };
+      return wrapper.iter ?? (it as { queryResult?: QueryResult });
+    };
+    const submitting = client.query(sql);
+    let pages: AsyncIterator<QueryResult>;
+    try {
+      pages = (await Promise.race([submitting, aborted]))[Symbol.asyncIterator]();
+    } catch (e) {
+      if (signal.aborted) {
+        // Aborted while the POST was in flight: cancel the query once Trino has named it.
+        submitting.then((it) => this.#cancel(liveOf(it).queryResult?.nextUri)).catch(() => {});
+        throw e;
+      }
+      throw mapTransportError(e, server);
+    }
+    const live = liveOf(pages);
     let nextUri: string | undefined = live.queryResult?.nextUri;
     const liveNextUri = () => live.queryResult?.nextUri ?? nextUri;
     let stats: EngineStats = { progressPercentage: 0 };
