@@ -9,10 +9,13 @@ import type { CommandTable } from "./command.ts";
 import { CONFIG_FLAGS } from "./config.ts";
 import { configCommand } from "./commands/config.ts";
 import { helpCommand } from "./commands/help.ts";
+import { IMPORT_OPTIONS, importCommand } from "./commands/import.ts";
 import { inspectCommand } from "./commands/inspect.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { exportCommand } from "./commands/export.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { versionCommand } from "./commands/version.ts";
+import { QUERY_COMMAND } from "./commands/query.ts";
 
 const JSON_FLAG = { json: { type: "boolean", description: "Print JSON on stdout" } } as const;
 
@@ -148,6 +151,51 @@ export const COMMANDS: CommandTable = Object.freeze({
     ],
     handler: validateCommand,
   },
+  query: QUERY_COMMAND,
+  import: {
+    summary:
+      "Import daily Parquet partitions into the lake: run, job, backfill, status, schedule, check",
+    usage: "run|job create|job list|job delete|backfill|status|schedule|check [options]",
+    description:
+      "run: one day (default D-1) of --source or --job: waits for _SUCCESS (with --wait),\n" +
+      "de-duplicates insert_id (window --dedup-days), validates and lands it atomically.\n" +
+      "job create|list|delete: stored jobs ($EVENTLAKE_HOME/import.db). backfill --job --from --to.\n" +
+      "status: recent runs (--run <id> for one report). schedule: runs until Ctrl-C, each day\n" +
+      "after its deadline, catching up missed days. check --source: credentials, listing, schema.\n" +
+      "Credentials come from the environment (AWS_*, GOOGLE_APPLICATION_CREDENTIALS), never URLs.\n" +
+      "Exit 0 when the day landed (SUCCEEDED or PARTIAL), 3 when MISSING, else the failure's code.",
+    positionals: [
+      { name: "action", description: "run, job, backfill, status, schedule or check" },
+      {
+        name: "rest",
+        description: "job: create, list or delete [name]",
+        required: false,
+        variadic: true,
+      },
+    ],
+    options: IMPORT_OPTIONS,
+    examples: [
+      {
+        command: "eventlake import check --source s3://customer-bucket/test/prefix-custom",
+        description: "Pre-flight: credentials, listing and a sample part's schema",
+      },
+      {
+        command: "eventlake import run --source gs://customer-data/prefix --date 2023-01-01 --json",
+        description: "Import one day now and print the run report as JSON",
+      },
+      {
+        command:
+          "eventlake import job create --name daily --source s3://b/p --deadline 13:00 --time-zone Asia/Seoul",
+        description: "Store a daily job",
+      },
+      {
+        command:
+          "eventlake import backfill --job daily --from 2023-01-01 --to 2023-01-31 --concurrency 2",
+        description: "Import a month, two days at a time",
+      },
+    ],
+    handler: importCommand,
+  },
   config: {
     summary: "Show each setting, its value (secrets masked) and where it came from",
     usage: "[--json] [--home <dir>] [--lake-url <url>] …",
@@ -163,6 +211,29 @@ export const COMMANDS: CommandTable = Object.freeze({
       },
     ],
     handler: configCommand,
+  },
+  serve: {
+    summary: "Run the gateway: the Data Query Open API and the import API over HTTP",
+    usage: "[--port <port>] [--hostname <host>] [--home <dir>]",
+    description: "Serves the lake under $EVENTLAKE_HOME with DuckDB; result buckets are folders\n" +
+      "under $EVENTLAKE_HOME/buckets/. A first start with an empty home creates a credential\n" +
+      "(printed once), a `results` bucket and a demo day of events. SIGTERM or Ctrl-C drains.",
+    options: {
+      ...CONFIG_FLAGS,
+      hostname: {
+        type: "string",
+        description: "Interface to listen on (default 127.0.0.1)",
+        valueName: "host",
+      },
+    },
+    examples: [
+      { command: "eventlake serve", description: "Serve on 127.0.0.1:8080" },
+      {
+        command: "EVENTLAKE_HOME=/srv/lake eventlake serve --port 9000",
+        description: "Serve another home on port 9000",
+      },
+    ],
+    handler: serveCommand,
   },
   help: {
     summary: "Show the help of a command",

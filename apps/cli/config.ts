@@ -25,7 +25,11 @@ export type ConfigKey =
   | "port"
   | "endpoint"
   | "credentialId"
-  | "credentialSecret";
+  | "credentialSecret"
+  | "dataSource"
+  | "database"
+  | "bucket"
+  | "resultPath";
 
 /** How a key is set and shown. */
 export interface ConfigKeySpec {
@@ -101,7 +105,44 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, ConfigKeySpec>> = Object.fr
     kind: "string",
     inFile: true,
   },
+  dataSource: {
+    flag: "data-source",
+    env: "EVENTLAKE_DATA_SOURCE",
+    description: "Default data source of queries (the X-Data-Source header)",
+    secret: false,
+    kind: "string",
+    inFile: true,
+  },
+  database: {
+    flag: "database",
+    env: "EVENTLAKE_DATABASE",
+    description: "Default database of queries (the X-Database header)",
+    secret: false,
+    kind: "string",
+    inFile: true,
+  },
+  bucket: {
+    flag: "bucket",
+    env: "EVENTLAKE_BUCKET",
+    description: "Bucket the query results are written to (a folder of resultsDir when embedded)",
+    secret: false,
+    kind: "string",
+    inFile: true,
+  },
+  resultPath: {
+    flag: "result-path",
+    env: "EVENTLAKE_RESULT_PATH",
+    description: "Path of the query results inside the bucket",
+    secret: false,
+    kind: "string",
+    inFile: true,
+  },
 });
+
+/** Default result bucket of `eventlake query`. */
+export const DEFAULT_BUCKET = "results";
+/** Default result path of `eventlake query` inside the bucket. */
+export const DEFAULT_RESULT_PATH = "cli";
 
 /** Default port of the gateway. */
 export const DEFAULT_PORT = 8080;
@@ -130,6 +171,14 @@ export interface ConfigValues {
   readonly credentialId?: string;
   /** Credential secret, if configured. Never print it: see {@linkcode maskSecret}. */
   readonly credentialSecret?: string;
+  /** Default data source of queries, if configured. */
+  readonly dataSource?: string;
+  /** Default database of queries, if configured. */
+  readonly database?: string;
+  /** Result bucket of queries. */
+  readonly bucket: string;
+  /** Result path inside the bucket. */
+  readonly resultPath: string;
 }
 
 /** The result of {@linkcode loadConfig}. */
@@ -436,6 +485,8 @@ export async function loadConfig(
     lakeUrl: join(home, "lake"),
     resultsDir: join(home, "results"),
     port: DEFAULT_PORT,
+    bucket: DEFAULT_BUCKET,
+    resultPath: DEFAULT_RESULT_PATH,
   };
   for (const key of keys) {
     if (sources[key] !== undefined) continue;

@@ -1,0 +1,386 @@
+/**
+ * The Data Query API as the client commands see it ({@linkcode QueryBackend}), and its remote
+ * form: a small HTTP client of the Open API for `--endpoint` mode. The embedded form (the
+ * service in this process) is in `_embedded.ts`.
+ *
+ * Error answers (`{"code","message"}` with a non-2xx status) become the `EventlakeError` of that
+ * code, so exit codes follow the one table in `exit_codes.ts`; a server that cannot be reached
+ * is `UNAVAILABLE` (exit 6).
+ *
+ * @module
+ */
+import {
+  AbortedError,
+  type ErrorCode,
+  EventlakeError,
+  InvalidArgumentError,
+  UnauthenticatedError,
+  UnavailableError,
+} from "@eventlake/schema";
+import type {
+  DataSourceView,
+  HistoryFilters,
+  Page,
+  QueryResultResponse,
+  QuerySummary,
+  SubmitQueryInput,
+  SubmitResponse,
+} from "@eventlake/dataquery";
+
+/** Options of calls that wait. */
+export interface CallOptions {
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@linkcode QueryBackend.submit}. */
+export interface BackendSubmitOptions extends CallOptions {
+  /** Default data source (X-Data-Source). */
+  dataSource?: string;
+  /** Default database (X-Database). */
+  database?: string;
+}
+
+/** The Data Query API, embedded or remote: what the `query`, `queries` and `datasource` commands call. */
+export interface QueryBackend {
+  /** `embedded` (the service runs in this process) or `remote` (an HTTP endpoint). */
+  readonly mode: "embedded" | "remote";
+  /** Where queries run, for messages: the endpoint URL or the home folder. */
+  readonly where: string;
+  /** Runs a query (`POST /v1/data-query/query`). */
+  submit(body: SubmitQueryInput, options?: BackendSubmitOptions): Promise<SubmitResponse>;
+  /** A query's state and one page of rows (`GET /v1/data-query/query/{id}?page=`). */
+  get(queryId: string, options?: CallOptions & { page?: number }): Promise<QueryResultResponse>;
+  /** Query history (`GET /v1/data-query/query`). */
+  list(filters: HistoryFilters, options?: CallOptions): Promise<Page<QuerySummary>>;
+  /** Aborts a query (`PUT /v1/data-query/query/{id}/abort`). */
+  abort(queryId: string, options?: CallOptions): Promise<void>;
+  /** Resolves once the query ended, calling `onUpdate` with its state as it goes. */
+  wait(
+    queryId: string,
+    options?: CallOptions & { onUpdate?: (result: QueryResultResponse) => Promise<void> | void },
+  ): Promise<QueryResultResponse>;
+  /** Every row of a FINISHED query, read from its stored CSV (or the pages when they hold all). */
+  rows(result: QueryResultResponse, options?: CallOptions): AsyncIterable<(string | null)[]>;
+  /** Data sources (`GET /v1/data-query/data-source`). */
+  listDataSources(options?: CallOptions): Promise<DataSourceView[]>;
+  /** Creates a MySQL data source (`POST /v1/data-query/data-source`). */
+  createDataSource(body: unknown, options?: CallOptions): Promise<DataSourceView>;
+  /** Deletes a data source (`DELETE /v1/data-query/data-source/{name}`). */
+  deleteDataSource(name: string, options?: CallOptions): Promise<void>;
+  /** Releases everything the backend holds. */
+  close(): Promise<void>;
+}
+
+/** Opens a stored result CSV; `undefined` when the bucket is not readable from here. */
+export type ResultCsvOpener = (
+  bucketName: string,
+  key: string,
+  options: CallOptions,
+) => Promise<ReadableStream<Uint8Array> | undefined>;
+
+/** Options of {@linkcode createRemoteBackend}. */
+export interface RemoteBackendOptions {
+  /** `Credential-ID`. */
+  credentialId?: string;
+  /** `Credential-Secret`. */
+  credentialSecret?: string;
+  /** The HTTP client (default: global `fetch`). */
+  fetch?: typeof fetch;
+  /** Reads result CSVs directly when more rows exist than the API pages (1,000). */
+  openResultCsv?: ResultCsvOpener;
+  /** First poll interval while waiting, ms (default 100; doubles up to 1,000). */
+  pollMs?: number;
+}
+
+const ENDED = new Set(["FINISHED", "FAILED", "ABORTED"]);
+const CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  "INVALID_ARGUMENT",
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "CONFLICT",
+  "PRECONDITION_FAILED",
+  "PERMISSION_DENIED",
+  "RESOURCE_EXHAUSTED",
+  "UNAVAILABLE",
+  "TIMEOUT",
+  "ABORTED",
+  "INTERNAL",
+]);
+
+/** The code a status means when the body does not say (a proxy's HTML page, say). */
+function codeOfStatus(status: number): ErrorCode {
+  if (status === 400) return "INVALID_ARGUMENT";
+  if (status === 401) return "UNAUTHENTICATED";
+  if (status === 403) return "FORBIDDEN";
+  if (status === 404) return "NOT_FOUND";
+  if (status === 409) return "CONFLICT";
+  if (status === 412) return "PRECONDITION_FAILED";
+  if (status === 499) return "PERMISSION_DENIED";
+  if (status === 504) return "TIMEOUT";
+  if (status === 502 || status === 503) return "UNAVAILABLE";
+  return "INTERNAL";
+}
+
+/** Waits `ms`, or rejects when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * The rows of a result: the stored CSV when `open` can read it, else the API's pages, which hold
+ * every row only when there are at most 1,000 (`totalElements === outputRows`).
+ */
+export async function* resultRows(
+  result: QueryResultResponse,
+  getPage: (page: number, options: CallOptions) => Promise<QueryResultResponse>,
+  open: ResultCsvOpener | undefined,
+  options: CallOptions & { where: string },
+): AsyncGenerator<(string | null)[]> {
+  const { queryInfo, resultConfig, reuseConfig } = result;
+  const total = queryInfo.queryStats.outputRows;
+  if (resultConfig.isStored && open !== undefined) {
+    const file = reuseConfig.reusedFrom ?? queryInfo.queryId;
+    const key = `${resultConfig.path}/${file}.csv`;
+    const stream = await open(resultConfig.bucketName, key, options);
+    if (stream !== undefined) {
+      const { parseCsvStream } = await import("./_client_csv.ts");
+      let header = true;
+      for await (const record of parseCsvStream(stream, options)) {
+        if (header) {
+          header = false;
+          continue;
+        }
+        yield record;
+      }
+      return;
+    }
+  }
+  if (result.totalElements < total) {
+    throw new UnavailableError(
+      `Cannot read all ${total} rows of query "${queryInfo.queryId}": the API pages only the ` +
+        `first ${result.totalElements} and the result file "${resultConfig.storageUrl}/${
+          reuseConfig.reusedFrom ?? queryInfo.queryId
+        }.csv" is not readable from here`,
+      {
+        details: {
+          hint: `Point --results-dir at the folder holding bucket "${resultConfig.bucketName}" ` +
+            `(as the server at ${options.where} sees it), or add LIMIT to the query`,
+        },
+      },
+    );
+  }
+  let page = result;
+  for (let n = 0; n < Math.max(1, result.totalPages); n++) {
+    if (n !== result.number) page = await getPage(n, options);
+    for (const row of page.queryData) yield row;
+  }
+}
+
+class RemoteBackend implements QueryBackend {
+  readonly mode = "remote" as const;
+  readonly where: string;
+  readonly #options: RemoteBackendOptions;
+  readonly #fetch: typeof fetch;
+
+  constructor(endpoint: string, options: RemoteBackendOptions) {
+    this.where = endpoint.replace(/\/+$/, "");
+    this.#options = options;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  async #call<T>(
+    method: string,
+    path: string,
+    options: CallOptions & { body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<T> {
+    const { credentialId, credentialSecret } = this.#options;
+    if (!credentialId || !credentialSecret) {
+      throw new UnauthenticatedError(
+        `Missing credential for ${this.where}: the Credential-ID and Credential-Secret are not configured`,
+        {
+          details: {
+            hint:
+              "Set EVENTLAKE_CREDENTIAL_ID and EVENTLAKE_CREDENTIAL_SECRET (or credentialId and " +
+              'credentialSecret in config.json); "eventlake credentials create --name <you>" makes one ' +
+              "on the server's host",
+          },
+        },
+      );
+    }
+    const url = `${this.where}${path}`;
+    const headers: Record<string, string> = {
+      "accept": "application/json",
+      "credential-id": credentialId,
+      "credential-secret": credentialSecret,
+      ...options.headers,
+    };
+    if (options.body !== undefined) headers["content-type"] = "application/json";
+    let response: Response;
+    try {
+      response = await this.#fetch(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: options.signal,
+      });
+    } catch (error) {
+      if (options.signal?.aborted) {
+        throw new AbortedError(`Cancelled ${method} ${url}`, { cause: error });
+      }
+      throw new UnavailableError(
+        `Cannot reach the Data Query API at ${this.where}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        {
+          cause: error,
+          details: { hint: "Check --endpoint (or EVENTLAKE_ENDPOINT) and that the server runs" },
+        },
+      );
+    }
+    const text = await response.text();
+    if (!response.ok) throw errorOfResponse(response, text, `${method} ${path}`);
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new UnavailableError(
+        `Cannot read the answer of ${method} ${url}: it is not JSON (status ${response.status})`,
+        { cause: error },
+      );
+    }
+  }
+
+  submit(body: SubmitQueryInput, options: BackendSubmitOptions = {}): Promise<SubmitResponse> {
+    const headers: Record<string, string> = {};
+    if (options.dataSource) headers["x-data-source"] = options.dataSource;
+    if (options.database) headers["x-database"] = options.database;
+    return this.#call("POST", "/v1/data-query/query", {
+      body,
+      headers,
+      signal: options.signal,
+    });
+  }
+
+  get(
+    queryId: string,
+    options: CallOptions & { page?: number } = {},
+  ): Promise<QueryResultResponse> {
+    const page = options.page === undefined ? "" : `?page=${options.page}`;
+    return this.#call("GET", `/v1/data-query/query/${encodeURIComponent(queryId)}${page}`, options);
+  }
+
+  list(filters: HistoryFilters, options: CallOptions = {}): Promise<Page<QuerySummary>> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(filters)) {
+      if (value === undefined) continue;
+      for (const one of Array.isArray(value) ? value : [value]) params.append(key, String(one));
+    }
+    const qs = params.size > 0 ? `?${params}` : "";
+    return this.#call("GET", `/v1/data-query/query${qs}`, options);
+  }
+
+  async abort(queryId: string, options: CallOptions = {}): Promise<void> {
+    await this.#call("PUT", `/v1/data-query/query/${encodeURIComponent(queryId)}/abort`, options);
+  }
+
+  async wait(
+    queryId: string,
+    options: CallOptions & { onUpdate?: (result: QueryResultResponse) => Promise<void> | void } =
+      {},
+  ): Promise<QueryResultResponse> {
+    let delay = this.#options.pollMs ?? 100;
+    for (;;) {
+      const result = await this.get(queryId, options);
+      await options.onUpdate?.(result);
+      if (ENDED.has(result.queryInfo.state)) return result;
+      await sleep(delay, options.signal);
+      delay = Math.min(1_000, delay * 2);
+    }
+  }
+
+  rows(result: QueryResultResponse, options: CallOptions = {}): AsyncIterable<(string | null)[]> {
+    return resultRows(
+      result,
+      (page, o) => this.get(result.queryInfo.queryId, { ...o, page }),
+      this.#options.openResultCsv,
+      { ...options, where: this.where },
+    );
+  }
+
+  listDataSources(options: CallOptions = {}): Promise<DataSourceView[]> {
+    return this.#call("GET", "/v1/data-query/data-source", options);
+  }
+
+  createDataSource(body: unknown, options: CallOptions = {}): Promise<DataSourceView> {
+    return this.#call("POST", "/v1/data-query/data-source", { ...options, body });
+  }
+
+  async deleteDataSource(name: string, options: CallOptions = {}): Promise<void> {
+    await this.#call(
+      "DELETE",
+      `/v1/data-query/data-source/${encodeURIComponent(name)}`,
+      options,
+    );
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** The `EventlakeError` an error answer stands for. */
+function errorOfResponse(response: Response, text: string, what: string): EventlakeError {
+  let body: { code?: unknown; message?: unknown; requestId?: unknown } | undefined;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const code = typeof body?.code === "string" && CODES.has(body.code)
+    ? body.code as ErrorCode
+    : codeOfStatus(response.status);
+  const message = typeof body?.message === "string" && body.message !== ""
+    ? body.message
+    : `${what} answered ${response.status} ${response.statusText}`.trim();
+  const requestId = typeof body?.requestId === "string"
+    ? body.requestId
+    : response.headers.get("x-request-id") ?? undefined;
+  const details: Record<string, unknown> = { status: response.status };
+  if (requestId) details.requestId = requestId;
+  if (code === "UNAUTHENTICATED") {
+    details.hint = "Check EVENTLAKE_CREDENTIAL_ID / EVENTLAKE_CREDENTIAL_SECRET (or config.json)";
+  }
+  return new EventlakeError(code, message, { details });
+}
+
+/**
+ * A {@linkcode QueryBackend} over HTTP: the Data Query Open API at `endpoint`.
+ *
+ * @example
+ * ```ts
+ * import { createRemoteBackend } from "./_client.ts";
+ * const backend = createRemoteBackend("http://127.0.0.1:1", {});
+ * await backend.list({}).catch((e) => console.log(e.code)); // "UNAUTHENTICATED"
+ * ```
+ */
+export function createRemoteBackend(
+  endpoint: string,
+  options: RemoteBackendOptions,
+): QueryBackend {
+  if (!/^https?:\/\//.test(endpoint)) {
+    throw new InvalidArgumentError(`Invalid endpoint "${endpoint}": expected an http(s):// URL`);
+  }
+  return new RemoteBackend(endpoint, options);
+}

@@ -1,0 +1,174 @@
+/**
+ * Query rows on stdout or in a file: an aligned table, CSV, JSON or NDJSON. Rows are streamed
+ * (CSV, JSON, NDJSON never hold the result in memory; the table must, to align its columns).
+ *
+ * Values stay the engine's exact text (decimals keep every digit); SQL NULL is `NULL` in the
+ * table, the empty unquoted field in CSV (`""` is the empty string, as in the stored result) and
+ * `null` in JSON and NDJSON.
+ *
+ * @module
+ */
+import { InvalidArgumentError, throwIfAborted } from "@eventlake/schema";
+import { visibleWidth } from "./format.ts";
+import { didYouMean } from "./suggest.ts";
+
+/** Output formats of query rows. */
+export const OUTPUT_FORMATS = ["table", "csv", "json", "ndjson"] as const;
+
+/** One of {@linkcode OUTPUT_FORMATS}. */
+export type OutputFormat = typeof OUTPUT_FORMATS[number];
+
+/**
+ * Checks a `--format` value.
+ *
+ * @example
+ * ```ts
+ * import { parseOutputFormat } from "./_output.ts";
+ * console.log(parseOutputFormat("NDJSON")); // "ndjson"
+ * ```
+ */
+export function parseOutputFormat(value: string): OutputFormat {
+  const format = value.trim().toLowerCase();
+  if ((OUTPUT_FORMATS as readonly string[]).includes(format)) return format as OutputFormat;
+  throw new InvalidArgumentError(
+    `Invalid format "${value}": expected ${OUTPUT_FORMATS.join(", ")}`,
+    { details: { hint: didYouMean(format, OUTPUT_FORMATS) ?? "" } },
+  );
+}
+
+/** One result column. */
+export interface OutputColumn {
+  /** Column name. */
+  name: string;
+  /** Engine type, e.g. `bigint` (numbers are right-aligned in the table). */
+  type?: string;
+}
+
+/** Options of {@linkcode writeRows}. */
+export interface WriteRowsOptions {
+  /** The format. */
+  format: OutputFormat;
+  /** Stops writing (the rows read so far are written). */
+  signal?: AbortSignal;
+}
+
+const NUMERIC_TYPE =
+  /^(tinyint|smallint|integer|int|bigint|hugeint|u\w*int|float|double|real|decimal|numeric)/i;
+const FLUSH_CHARS = 64 * 1024;
+// deno-lint-ignore no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
+
+/** Quotes a CSV field when it must be: `"`, `,`, CR, LF, or the empty string; NULL is empty. */
+function csvField(value: string | null): string {
+  if (value === null) return "";
+  if (value === "" || /[",\r\n]/.test(value)) return `"${value.replaceAll('"', '""')}"`;
+  return value;
+}
+
+/** Table cell: control characters shown escaped, so one row stays one line. */
+function tableCell(value: string | null): string {
+  if (value === null) return "NULL";
+  return value.replace(
+    CONTROL_CHARS,
+    (ch) =>
+      ch === "\n"
+        ? "\\n"
+        : ch === "\r"
+        ? "\\r"
+        : ch === "\t"
+        ? "\\t"
+        : `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+/**
+ * Writes rows to `sink` in `format` and returns how many were written. The sink's lock is held
+ * while writing and released at the end; the sink is not closed.
+ *
+ * @example
+ * ```ts
+ * import { writeRows } from "./_output.ts";
+ * let text = "";
+ * const sink = new WritableStream<Uint8Array>({ write: (c) => void (text += new TextDecoder().decode(c)) });
+ * async function* rows() { yield ["1", "a"]; yield ["22", null]; }
+ * await writeRows(sink, [{ name: "n", type: "integer" }, { name: "s" }], rows(), { format: "table" });
+ * console.log(text);
+ * //  n  s
+ * // --  ----
+ * //  1  a
+ * // 22  NULL
+ * ```
+ */
+export async function writeRows(
+  sink: WritableStream<Uint8Array>,
+  columns: readonly OutputColumn[],
+  rows: AsyncIterable<readonly (string | null)[]> | Iterable<readonly (string | null)[]>,
+  options: WriteRowsOptions,
+): Promise<number> {
+  const encoder = new TextEncoder();
+  const writer = sink.getWriter();
+  let buffer = "";
+  const flush = async (): Promise<void> => {
+    if (buffer === "") return;
+    const chunk = encoder.encode(buffer);
+    buffer = "";
+    await writer.write(chunk);
+  };
+  const emit = async (text: string): Promise<void> => {
+    buffer += text;
+    if (buffer.length >= FLUSH_CHARS) await flush();
+  };
+  const names = columns.map((c) => c.name);
+  let count = 0;
+  try {
+    switch (options.format) {
+      case "csv": {
+        await emit(names.map(csvField).join(",") + "\r\n");
+        for await (const row of rows) {
+          if (count % 4096 === 0) throwIfAborted(options.signal);
+          await emit(row.map(csvField).join(",") + "\r\n");
+          count++;
+        }
+        break;
+      }
+      case "ndjson":
+      case "json": {
+        const json = options.format === "json";
+        if (json) await emit("[");
+        for await (const row of rows) {
+          if (count % 4096 === 0) throwIfAborted(options.signal);
+          const object: Record<string, string | null> = {};
+          for (let i = 0; i < names.length; i++) object[names[i]] = row[i] ?? null;
+          const text = JSON.stringify(object);
+          await emit(json ? (count === 0 ? "\n" : ",\n") + text : text + "\n");
+          count++;
+        }
+        if (json) await emit(count === 0 ? "]\n" : "\n]\n");
+        break;
+      }
+      case "table": {
+        const cells: string[][] = [names.map(tableCell)];
+        for await (const row of rows) {
+          if (count % 4096 === 0) throwIfAborted(options.signal);
+          cells.push(row.map(tableCell));
+          count++;
+        }
+        const widths = names.map((_, i) => Math.max(...cells.map((r) => visibleWidth(r[i] ?? ""))));
+        const right = columns.map((c) => c.type !== undefined && NUMERIC_TYPE.test(c.type));
+        const line = (row: readonly string[]): string =>
+          row.map((cell, i) => {
+            const pad = " ".repeat(Math.max(0, widths[i] - visibleWidth(cell)));
+            return right[i] ? pad + cell : i === row.length - 1 ? cell : cell + pad;
+          }).join("  ").trimEnd() + "\n";
+        await emit(line(cells[0]));
+        await emit(widths.map((w) => "-".repeat(Math.max(1, w))).join("  ") + "\n");
+        for (let r = 1; r < cells.length; r++) await emit(line(cells[r]));
+        break;
+      }
+    }
+    await flush();
+  } finally {
+    writer.releaseLock();
+  }
+  return count;
+}
