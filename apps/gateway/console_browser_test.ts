@@ -1,0 +1,177 @@
+// End to end: a real gateway (DuckDB engine) with the console, driven in headless Chromium.
+// Screenshots go to .artifacts/console/*.png (gitignored).
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { chromium, type Page } from "playwright-core";
+import {
+  browserSkipReason,
+  CHROMIUM_ARGS,
+  CHROMIUM_PATH,
+  startConsoleServer,
+} from "./console/_testing.ts";
+
+const ARTIFACTS = join(import.meta.dirname!, "..", "..", ".artifacts", "console");
+const skip = browserSkipReason();
+if (skip !== undefined) console.warn(`console browser test skipped: ${skip}`);
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
+}
+
+Deno.test({
+  name:
+    "console in Chromium: sign in, run a query, page through and download its rows, abort a long one",
+  ignore: skip !== undefined,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    await mkdir(ARTIFACTS, { recursive: true });
+    const server = await startConsoleServer();
+    const profile = await Deno.makeTempDir({ prefix: "eventlake-console-chromium-" });
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 800 },
+      acceptDownloads: true,
+    });
+    try {
+      const page = context.pages()[0] ?? await context.newPage();
+      page.setDefaultTimeout(20_000);
+      const pageErrors: string[] = [];
+      page.on("pageerror", (e) => pageErrors.push(e.message));
+
+      await t.step("a wrong secret is refused with the API's message", async () => {
+        await page.goto(server.url + "/");
+        await shot(page, "01-signin");
+        await page.getByLabel("Credential ID").fill(server.credential.id);
+        await page.getByLabel("Credential secret").fill("not-the-secret");
+        await page.getByRole("button", { name: "Sign in" }).click();
+        const error = page.locator("#signin-error");
+        await error.waitFor({ state: "visible" });
+        ok((await error.textContent())!.includes("UNAUTHENTICATED"));
+        await shot(page, "02-signin-refused");
+      });
+
+      await t.step("signs in and lists the data sources", async () => {
+        await page.getByLabel("Credential secret").fill(server.credential.secret);
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await page.locator("#app").waitFor({ state: "visible" });
+        strictEqual(await page.locator("#who-name").textContent(), server.credential.id);
+        // The secret is kept in sessionStorage, never in the URL.
+        ok(!page.url().includes(server.credential.secret));
+        await page.locator("#q-data-source option[value=data_catalog]").waitFor({
+          state: "attached",
+        });
+        strictEqual(await page.locator("#q-data-source").inputValue(), "data_catalog");
+      });
+
+      let finishedId = "";
+      await t.step("runs a query, sees rows and pages through them", async () => {
+        await page.getByLabel("SQL", { exact: true }).fill(
+          "select range as n, 'row ' || range as label from range(2500) order by n",
+        );
+        await page.getByRole("button", { name: "Run", exact: true }).click();
+        const state = page.locator("#qs-state");
+        await page.locator("#qs-state.FINISHED").waitFor();
+        strictEqual(await state.textContent(), "FINISHED");
+        finishedId = (await page.locator("#qs-id").textContent())!;
+        const rows = page.locator("#results-table tbody tr");
+        strictEqual(await rows.count(), 100);
+        deepStrictEqual(await rows.first().locator("td").allTextContents(), ["0", "row 0"]);
+        deepStrictEqual(await page.locator("#results-table thead th").allTextContents(), [
+          "nbigint",
+          "labelvarchar",
+        ]);
+        ok((await page.locator("#results-note").textContent())!.includes("2,500 rows in all"));
+        await shot(page, "03-finished");
+        await page.getByRole("button", { name: "Next" }).first().click();
+        await page.locator("#page-info", { hasText: "Rows 101–200" }).waitFor();
+        deepStrictEqual(await rows.first().locator("td").allTextContents(), ["100", "row 100"]);
+        await shot(page, "04-page-2");
+      });
+
+      await t.step("downloads the full CSV, past the 1,000 paged rows", async () => {
+        const [download] = await Promise.all([
+          page.waitForEvent("download"),
+          page.getByRole("button", { name: "Download full CSV" }).click(),
+        ]);
+        strictEqual(download.suggestedFilename(), `${finishedId}.csv`);
+        const text = await readFile(await download.path(), "utf8");
+        const lines = text.split("\r\n");
+        strictEqual(lines[0], "n,label");
+        strictEqual(lines[2500], "2499,row 2499");
+        strictEqual(lines.length, 2502); // header, 2,500 rows, and the empty string after the last CRLF
+      });
+
+      await t.step("aborts a long query", async () => {
+        await page.getByLabel("SQL", { exact: true }).fill(
+          "select count(*) from range(1000000000) a, range(1000000000) b where a.range + b.range = 7",
+        );
+        await page.getByRole("button", { name: "Run", exact: true }).click();
+        await page.locator("#qs-state.RUNNING").waitFor();
+        await shot(page, "05-running");
+        await page.getByRole("button", { name: "Abort" }).click();
+        await page.locator("#qs-state.ABORTED").waitFor();
+        strictEqual(await page.locator("#qs-state").textContent(), "ABORTED");
+        ok(await page.getByRole("button", { name: "Run", exact: true }).isEnabled());
+        await shot(page, "06-aborted");
+      });
+
+      await t.step("a failed query shows the engine's message", async () => {
+        await page.getByLabel("SQL", { exact: true }).fill("select * from no_such_table");
+        await page.getByRole("button", { name: "Run", exact: true }).click();
+        await page.locator("#qs-state.FAILED").waitFor();
+        ok((await page.locator("#qs-message").textContent())!.includes("no_such_table"));
+        await shot(page, "07-failed");
+      });
+
+      await t.step("history lists the queries and filters them by state", async () => {
+        await page.getByRole("tab", { name: "History" }).click();
+        const rows = page.locator("#history-table tbody tr");
+        await rows.nth(2).waitFor();
+        strictEqual(await rows.count(), 3);
+        await shot(page, "08-history");
+        await page.getByLabel("ABORTED").check();
+        await page.getByRole("button", { name: "Search" }).click();
+        await page.locator("#h-info", { hasText: "1 queries" }).waitFor();
+        strictEqual(await rows.count(), 1);
+        strictEqual(await rows.first().locator(".badge").textContent(), "ABORTED");
+        // Opening a query from the history shows it on the query tab.
+        await page.getByRole("tab", { name: "History" }).click();
+        await page.getByLabel("ABORTED").uncheck();
+        await page.getByLabel("FINISHED").check();
+        await page.getByRole("button", { name: "Search" }).click();
+        await page.locator("#h-info", { hasText: "1 queries" }).waitFor();
+        await page.getByRole("button", { name: finishedId }).click();
+        await page.locator("#qs-state.FINISHED").waitFor();
+        strictEqual(await page.locator("#qs-id").textContent(), finishedId);
+      });
+
+      await t.step("data sources and imports panels", async () => {
+        await page.getByRole("tab", { name: "Data sources" }).click();
+        await page.locator("#sources-table tbody tr").first().waitFor();
+        ok((await page.locator("#sources-table tbody").textContent())!.includes("data_catalog"));
+        await shot(page, "09-sources");
+        // Without an import service the API answers 503, and the console says why.
+        await page.getByRole("tab", { name: "Imports" }).click();
+        await page.locator("#imports-error").waitFor({ state: "visible" });
+        ok((await page.locator("#imports-error").textContent())!.includes("not available"));
+        await shot(page, "10-imports");
+      });
+
+      await t.step("signing out forgets the credential", async () => {
+        await page.getByRole("button", { name: "Sign out" }).click();
+        await page.locator("#signin").waitFor({ state: "visible" });
+        strictEqual(await page.evaluate(() => sessionStorage.length), 0);
+      });
+
+      deepStrictEqual(pageErrors, []);
+    } finally {
+      await context.close();
+      await server.close();
+      await Deno.remove(profile, { recursive: true });
+    }
+  },
+});
