@@ -32,8 +32,10 @@ export interface AccessLogEntry {
 export interface Logger {
   /** Records one request. */
   access(entry: AccessLogEntry): void;
-  /** Records a server-side failure (with its stack) or a notable event. */
+  /** Records a server-side failure (with its stack). */
   error(message: string, fields?: Record<string, unknown>): void;
+  /** Records a notable event (start, drain, stop). */
+  info(message: string, fields?: Record<string, unknown>): void;
   /** Writes out what is buffered. */
   flush(): void;
 }
@@ -89,6 +91,9 @@ export function createJsonLogger(
     error(message: string, fields: Record<string, unknown> = {}): void {
       push(JSON.stringify({ level: "error", time: new Date().toISOString(), message, ...fields }));
     },
+    info(message: string, fields: Record<string, unknown> = {}): void {
+      push(JSON.stringify({ level: "info", time: new Date().toISOString(), message, ...fields }));
+    },
     flush,
   };
 }
@@ -105,5 +110,6 @@ export function createJsonLogger(
 export const nullLogger: Logger = Object.freeze({
   access(): void {},
   error(): void {},
+  info(): void {},
   flush(): void {},
 });
