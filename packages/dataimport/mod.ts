@@ -17,3 +17,6 @@ export * from "./validate.ts";
 export * from "./dedup.ts";
 export * from "./land.ts";
 export * from "./run.ts";
+export * from "./job.ts";
+export * from "./schedule.ts";
+export * from "./check.ts";
