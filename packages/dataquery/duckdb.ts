@@ -34,6 +34,10 @@
  * everything but one read-only query, file-reading table functions, file names as tables and
  * unknown or invisible data sources. A refusal rejects `execute` with an `InvalidArgumentError`
  * naming the construct; the service records it as a FAILED query with that message.
+ * Known limits: metadata queries (`SHOW ALL TABLES`, `information_schema`) list the names of every
+ * catalog attached so far, including MySQL sources other users created (names only: staged rows
+ * live in the staging query's own connection); a landing that deletes files while a query reads
+ * the previous version of a day fails that query with DuckDB's "file not found" message.
  *
  * ## Values, types and statistics
  * Values are DuckDB's own `::VARCHAR` rendering (exact decimals, `2023-01-01 00:00:00+00` for

@@ -197,6 +197,14 @@ Deno.test("DuckDbEngine.execute() refuses every statement that could reach the s
         return true;
       });
     }
+    // Under the guard, DuckDB itself is locked: no external access, no setting changes.
+    deepStrictEqual(
+      (await run(
+        engine,
+        "SELECT current_setting('enable_external_access'), current_setting('lock_configuration')",
+      )).rows,
+      [["false", "true"]],
+    );
     // Allowed generators and metadata statements still run.
     deepStrictEqual((await run(engine, "SELECT count(*) FROM range(5)")).rows, [["5"]]);
     const show = await run(engine, "SHOW TABLES", { dataSource: "data_catalog" });
