@@ -35,6 +35,8 @@ const HYPARQUET_WRITER_VERSION = "0.17.0";
 export const DEFAULT_ROW_GROUP_SIZE = 100_000;
 /** Target size of one data page before compression. */
 const PAGE_SIZE = 1 << 20;
+/** Encoded bytes after which the writer hands its output to the sink (between pages). */
+const FLUSH_SIZE = 1 << 20;
 /** How often (in rows) `writeEvents` checks its abort signal. */
 const SIGNAL_CHECK_ROWS = 1024;
 
@@ -461,8 +463,7 @@ export class EventBatchWriter {
   /** Encodes the row group being filled, one top-level column per step (see `drain`). */
   *#encodeRowGroup(): Generator<void> {
     const rows = this.#rows;
-    const out = this.#out;
-    const start = out.offset;
+    const start = this.#out.offset;
     const columns: ColumnChunk[] = [];
     let uncompressed = 0n;
 
@@ -563,7 +564,7 @@ export class EventBatchWriter {
         });
       }
       for (const leaf of leaves) {
-        const chunk = this.#writeLeaf(leaf, rows);
+        const chunk = yield* this.#writeLeaf(leaf, rows);
         uncompressed += chunk.meta_data?.total_uncompressed_size ?? 0n;
         columns.push(chunk);
       }
@@ -575,7 +576,7 @@ export class EventBatchWriter {
       total_byte_size: uncompressed,
       num_rows: BigInt(rows),
       file_offset: BigInt(start),
-      total_compressed_size: BigInt(out.offset - start),
+      total_compressed_size: BigInt(this.#out.offset - start),
     });
     this.#totalRows += rows;
     if (this.#minTs === undefined || this.#tsMin < this.#minTs) this.#minTs = this.#tsMin;
@@ -592,8 +593,9 @@ export class EventBatchWriter {
     for (const m of this.#maps) m.reset();
   }
 
-  #writeLeaf(leaf: Leaf, rows: number): ColumnChunk {
-    const out = this.#out;
+  /** Writes one leaf's column chunk; yields whenever a page pushed the output past `FLUSH_SIZE`. */
+  *#writeLeaf(leaf: Leaf, rows: number): Generator<void, ColumnChunk> {
+    let out = this.#out;
     const chunkStart = out.offset;
     const { element, strings } = leaf;
     const codec = this.#codec;
@@ -683,6 +685,10 @@ export class EventBatchWriter {
       uncompressed += out.offset - headerStart + levels.pos + page.length;
       out.appendBytes(levels.bytes());
       out.appendBytes(body);
+      if (out.index >= FLUSH_SIZE) {
+        yield;
+        out = this.#out; // drain may have swapped the buffer
+      }
     }
     encodingStats.push({ page_type: "DATA_PAGE_V2", encoding, count: pages.length });
 
