@@ -1,0 +1,58 @@
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
+import { InsertIdSet } from "./dedup.ts";
+
+Deno.test("InsertIdSet treats one UUID in any case as one id", () => {
+  const ids = new InsertIdSet();
+  ok(ids.add("8fb8e088-9245-4fce-bb87-7e09d9917ed6"));
+  ok(!ids.add("8FB8E088-9245-4FCE-BB87-7E09D9917ED6"));
+  strictEqual(ids.size, 1);
+  ok(!ids.has("8fb8e088-9245-4fce-bb87-7e09d9917ed7"));
+});
+
+Deno.test("InsertIdSet keeps the nil UUID and non-UUID ids apart from each other", () => {
+  const ids = new InsertIdSet();
+  ok(ids.add("00000000-0000-0000-0000-000000000000"));
+  ok(ids.add("not-a-uuid"));
+  ok(ids.add("not-a-uuiD"));
+  ok(ids.add(""));
+  ok(ids.add("8fb8e088-9245-4fce-bb87-7e09d9917ed6x"));
+  ok(ids.add("8fb8e088_9245-4fce-bb87-7e09d9917ed6"));
+  strictEqual(ids.size, 6);
+  for (const id of ["00000000-0000-0000-0000-000000000000", "not-a-uuid", "", "not-a-uuiD"]) {
+    ok(ids.has(id), id);
+  }
+});
+
+Deno.test("InsertIdSet is exact over 100,000 random UUIDs and grows past its expected size", () => {
+  const ids = new InsertIdSet({ expected: 1000 });
+  const all: string[] = [];
+  for (let i = 0; i < 100_000; i++) all.push(crypto.randomUUID());
+  for (const id of all) ok(ids.add(id));
+  strictEqual(ids.size, 100_000);
+  for (const id of all) ok(!ids.add(id));
+  let found = 0;
+  for (let i = 0; i < 20_000; i++) if (ids.has(crypto.randomUUID())) found++;
+  strictEqual(found, 0);
+});
+
+Deno.test("InsertIdSet.claim() keeps the first row, then reports in-day and earlier duplicates", () => {
+  const ids = new InsertIdSet({ expected: 4 });
+  const [a, b, c] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+  ids.add(a);
+  ids.add(b);
+  ok(ids.markEarlier(b));
+  ok(!ids.markEarlier(c), "an id not of this day is not added by markEarlier");
+  deepStrictEqual([ids.claim(a), ids.claim(a), ids.claim(b), ids.claim(c), ids.claim(c)], [
+    "new",
+    "in_day",
+    "earlier",
+    "new",
+    "in_day",
+  ]);
+});
+
+Deno.test("InsertIdSet holds about 21 bytes per expected id", () => {
+  const ids = new InsertIdSet({ expected: 1_000_000 });
+  ok(ids.bytes < 22 * 1_000_000, String(ids.bytes));
+  throws(() => new InsertIdSet({ expected: -1 }), RangeError);
+});

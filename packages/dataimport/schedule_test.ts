@@ -1,0 +1,144 @@
+import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
+import { createMemoryStore, DEFAULT_LAKE_TABLE, readDayManifest } from "@eventlake/storage";
+import {
+  backfillJob,
+  dateRange,
+  defaultImportDate,
+  dueDates,
+  importDeadline,
+  mapConcurrent,
+  runJob,
+  runSchedule,
+} from "./schedule.ts";
+import { ImportState } from "./job.ts";
+import { events, writeDay } from "./_import_testing.ts";
+
+Deno.test("importDeadline() is the deadline on the next day in the job's time zone, DST included", () => {
+  strictEqual(
+    new Date(importDeadline("2023-01-01", { deadline: "13:00", timeZone: "Asia/Seoul" }))
+      .toISOString(),
+    "2023-01-02T04:00:00.000Z",
+  );
+  // New York: EST before 2023-03-12, EDT from then on.
+  strictEqual(
+    new Date(importDeadline("2023-03-10", { deadline: "09:00", timeZone: "America/New_York" }))
+      .toISOString(),
+    "2023-03-11T14:00:00.000Z",
+  );
+  strictEqual(
+    new Date(importDeadline("2023-03-12", { deadline: "09:00", timeZone: "America/New_York" }))
+      .toISOString(),
+    "2023-03-13T13:00:00.000Z",
+  );
+  throws(() => importDeadline("2023-01-01", { deadline: "25:00", timeZone: "UTC" }), /HH:MM/);
+  throws(
+    () => importDeadline("2023-01-01", { deadline: "13:00", timeZone: "Mars/Olympus" }),
+    /time zone/,
+  );
+});
+
+Deno.test("defaultImportDate() is yesterday in the time zone", () => {
+  const t = Date.UTC(2023, 0, 1, 16, 0); // 2023-01-02 01:00 KST
+  strictEqual(defaultImportDate(t, "Asia/Seoul"), "2023-01-01");
+  strictEqual(defaultImportDate(t, "UTC"), "2022-12-31");
+});
+
+Deno.test("dateRange() and dueDates() cover the range and skip finished days", () => {
+  deepStrictEqual(dateRange("2024-02-28", "2024-03-01"), [
+    "2024-02-28",
+    "2024-02-29",
+    "2024-03-01",
+  ]);
+  throws(() => dateRange("2023-01-02", "2023-01-01"), /the end is before the start/);
+  const job = { startDate: "2023-01-01", deadline: "13:00", timeZone: "Asia/Seoul" };
+  // 2023-01-04 12:59 KST: 01-02's deadline passed, 01-03's not yet.
+  const now = Date.UTC(2023, 0, 4, 3, 59);
+  deepStrictEqual(dueDates(job, now, new Set()), ["2023-01-01", "2023-01-02"]);
+  deepStrictEqual(dueDates(job, now + 60_000, new Set(["2023-01-02"])), [
+    "2023-01-01",
+    "2023-01-03",
+  ]);
+});
+
+Deno.test("mapConcurrent() never runs more than the bound at once", async () => {
+  let running = 0, peak = 0;
+  const out = await mapConcurrent([1, 2, 3, 4, 5, 6], async (n) => {
+    running++;
+    peak = Math.max(peak, running);
+    await new Promise((r) => setTimeout(r, 5));
+    running--;
+    return n;
+  }, { concurrency: 2 });
+  deepStrictEqual(out, [1, 2, 3, 4, 5, 6]);
+  strictEqual(peak, 2);
+  await rejects(mapConcurrent([1], (n) => Promise.resolve(n), { concurrency: 0 }), /concurrency/);
+});
+
+function setup() {
+  const source = createMemoryStore();
+  const lake = createMemoryStore();
+  const state = ImportState.open(":memory:");
+  const job = state.createJob({
+    name: "daily",
+    creatorName: "alice",
+    sourceUrl: "memory://src/p",
+    timeZone: "UTC",
+    deadline: "06:00",
+    startDate: "2023-01-01",
+  });
+  const open = () =>
+    Promise.resolve({
+      source: { store: source, prefix: "p/" },
+      lake: { store: lake },
+      close: () => Promise.resolve(),
+    });
+  return { source, lake, state, job, open };
+}
+
+Deno.test("runJob() records reports; backfillJob() runs a range", async () => {
+  const { source, lake, state, job, open } = setup();
+  await writeDay(source, "p/", "2023-01-01", [events(5, 1)]);
+  await writeDay(source, "p/", "2023-01-02", [events(6, 2, "2023-01-02")]);
+  const one = await runJob(state, job, "2023-01-01", { open, waitUntilDeadline: false });
+  strictEqual(one.status, "SUCCEEDED");
+  strictEqual(state.getRun(one.runId).rowsAccepted, 5);
+  const all = await backfillJob(state, job, { open, from: "2023-01-01", to: "2023-01-03" });
+  deepStrictEqual(all.map((r) => r.status), ["SUCCEEDED", "SUCCEEDED", "MISSING"]);
+  strictEqual((await readDayManifest(lake, DEFAULT_LAKE_TABLE, "2023-01-02"))?.rows, 6);
+  deepStrictEqual([...state.finishedDates(job.id)].sort(), [
+    "2023-01-01",
+    "2023-01-02",
+    "2023-01-03",
+  ]);
+  strictEqual(state.listRuns({ job: "daily" }).length, 4);
+});
+
+Deno.test("runSchedule() catches up missed days once, skips finished ones, then waits for the next deadline", async () => {
+  const { source, state, job, open } = setup();
+  for (const d of ["2023-01-01", "2023-01-02", "2023-01-03"]) {
+    await writeDay(source, "p/", d, [events(3, d.charCodeAt(9), d)]);
+  }
+  // Day 01 was already imported before the "restart".
+  await runJob(state, job, "2023-01-01", { open, waitUntilDeadline: false });
+  let clock = Date.UTC(2023, 0, 4, 7); // 01-03's deadline (01-04 06:00 UTC) has passed
+  const stop = new AbortController();
+  const ran: string[] = [];
+  const sleeps: number[] = [];
+  await runSchedule(state, {
+    open,
+    now: () => clock,
+    onReport: (r) => void ran.push(`${r.date}:${r.status}`),
+    sleep: (ms) => {
+      sleeps.push(ms);
+      clock += ms;
+      if (sleeps.length === 2) stop.abort();
+      return Promise.resolve();
+    },
+    maxSleepMs: 24 * 3600_000,
+    signal: stop.signal,
+  });
+  // Catch-up ran 02 and 03; after sleeping to 01-05 06:00, 01-04 came due and is MISSING.
+  deepStrictEqual(ran, ["2023-01-02:SUCCEEDED", "2023-01-03:SUCCEEDED", "2023-01-04:MISSING"]);
+  strictEqual(sleeps[0], 23 * 3600_000);
+  ok(state.finishedDates(job.id).has("2023-01-04"));
+});
