@@ -286,15 +286,15 @@ export async function* readInputs(
       }
     }
     const text = stream.pipeThrough(new TextDecoderStream("utf-8", { ignoreBOM: false }));
-    const records = format === "csv"
+    const chunks = format === "csv"
       ? readCsv(text, input.name, signal)
       : format === "json"
       ? readJsonArray(text, input.name, signal)
       : readNdjson(text, input.name, signal);
     let batch: InputRecord[] = [];
     try {
-      for await (const record of records) {
-        batch.push(record);
+      for await (const records of chunks) {
+        for (const record of records) batch.push(record);
         if (batch.length >= batchSize) {
           yield batch;
           batch = [];
@@ -341,12 +341,14 @@ async function* readNdjson(
   text: ReadableStream<string>,
   name: string,
   signal: AbortSignal | undefined,
-): AsyncGenerator<InputRecord, void, undefined> {
+): AsyncGenerator<InputRecord[], void, undefined> {
   for await (const chunk of lines(text, signal)) {
+    const out: InputRecord[] = [];
     for (const [line, number] of chunk) {
       if (line.trim() === "") continue;
-      yield parseJsonRecord(line, name, number, "Line");
+      out.push(parseJsonRecord(line, name, number, "Line"));
     }
+    if (out.length > 0) yield out;
   }
 }
 
@@ -377,7 +379,7 @@ async function* readJsonArray(
   text: ReadableStream<string>,
   name: string,
   signal: AbortSignal | undefined,
-): AsyncGenerator<InputRecord, void, undefined> {
+): AsyncGenerator<InputRecord[], void, undefined> {
   let state: "before" | "element" | "after" = "before";
   let depth = 0;
   let inString = false;
@@ -444,7 +446,7 @@ async function* readJsonArray(
       else if (c === 0x7d || c === 0x5d) depth--;
     }
     if (elementStarted && start >= 0) parts.push(chunk.slice(start));
-    yield* out;
+    if (out.length > 0) yield out;
   }
   if (state === "before") fail("the input is empty, expected a JSON array");
   if (state === "element") fail('the JSON array is not closed with "]"');
@@ -469,52 +471,57 @@ async function* readCsv(
   text: ReadableStream<string>,
   name: string,
   signal: AbortSignal | undefined,
-): AsyncGenerator<InputRecord, void, undefined> {
+): AsyncGenerator<InputRecord[], void, undefined> {
   let header: string[] | undefined;
-  for await (const [fields, line, raw] of csvRecords(text, name, signal)) {
-    if (header === undefined) {
-      header = checkCsvHeader(fields, name);
-      continue;
+  for await (const rows of csvRecords(text, name, signal)) {
+    const out: InputRecord[] = [];
+    for (const [fields, line, raw] of rows) {
+      if (header === undefined) {
+        header = checkCsvHeader(fields, name);
+        continue;
+      }
+      if (fields.length === 1 && fields[0] === "") continue; // blank line
+      if (fields.length !== header.length) {
+        out.push({
+          kind: "invalid",
+          input: name,
+          line,
+          text: cut(raw),
+          problems: [{
+            path: "",
+            rule: "csv",
+            message: `Row has ${fields.length} fields, the header has ${header.length}`,
+            value: cut(raw).slice(0, 80),
+          }],
+        });
+        continue;
+      }
+      const value: Record<string, unknown> = {};
+      const problems: Problem[] = [];
+      for (let i = 0; i < header.length; i++) {
+        const column = header[i];
+        const cell = fields[i];
+        if (cell === "" && CSV_OPTIONAL.has(column)) continue;
+        if (cell === "" && column !== "event_key") continue; // reported as missing by the schema
+        if (CSV_MAP_COLUMNS.has(column)) {
+          try {
+            value[column] = JSON.parse(cell);
+          } catch (e) {
+            problems.push({
+              path: column,
+              rule: "json",
+              message: `${column} must be a JSON object: ${(e as Error).message}`,
+              value: cell.slice(0, 80),
+            });
+          }
+        } else if (column === "ts" && /^-?\d+$/.test(cell)) value.ts = Number(cell);
+        else value[column] = cell;
+      }
+      if (problems.length > 0) {
+        out.push({ kind: "invalid", input: name, line, text: cut(raw), problems });
+      } else out.push({ kind: "value", input: name, line, value });
     }
-    if (fields.length === 1 && fields[0] === "") continue; // blank line
-    if (fields.length !== header.length) {
-      yield {
-        kind: "invalid",
-        input: name,
-        line,
-        text: cut(raw),
-        problems: [{
-          path: "",
-          rule: "csv",
-          message: `Row has ${fields.length} fields, the header has ${header.length}`,
-          value: cut(raw).slice(0, 80),
-        }],
-      };
-      continue;
-    }
-    const value: Record<string, unknown> = {};
-    const problems: Problem[] = [];
-    for (let i = 0; i < header.length; i++) {
-      const column = header[i];
-      const cell = fields[i];
-      if (cell === "" && CSV_OPTIONAL.has(column)) continue;
-      if (cell === "" && column !== "event_key") continue; // reported as missing by the schema
-      if (CSV_MAP_COLUMNS.has(column)) {
-        try {
-          value[column] = JSON.parse(cell);
-        } catch (e) {
-          problems.push({
-            path: column,
-            rule: "json",
-            message: `${column} must be a JSON object: ${(e as Error).message}`,
-            value: cell.slice(0, 80),
-          });
-        }
-      } else if (column === "ts" && /^-?\d+$/.test(cell)) value.ts = Number(cell);
-      else value[column] = cell;
-    }
-    if (problems.length > 0) yield { kind: "invalid", input: name, line, text: cut(raw), problems };
-    else yield { kind: "value", input: name, line, value };
+    if (out.length > 0) yield out;
   }
   if (header === undefined) {
     throw new InvalidArgumentError(`Cannot read "${name}" line 1: the CSV header row is missing`, {
@@ -550,7 +557,7 @@ async function* csvRecords(
   text: ReadableStream<string>,
   name: string,
   signal: AbortSignal | undefined,
-): AsyncGenerator<[string[], number, string], void, undefined> {
+): AsyncGenerator<[string[], number, string][], void, undefined> {
   let fields: string[] = [];
   let field = "";
   let quoted = false; // inside quotes
@@ -630,14 +637,11 @@ async function* csvRecords(
         raw += ch;
       }
     }
-    if (out.length > 0) {
-      yield* out;
-      out.length = 0;
-    }
+    if (out.length > 0) yield out.splice(0);
   }
   if (quoted && !pendingQuote) fail("a quoted field is not closed");
   if (any) endRecord();
-  yield* out;
+  if (out.length > 0) yield out;
 }
 
 async function* readParquet(
