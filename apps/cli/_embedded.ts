@@ -178,7 +178,8 @@ export async function openEmbeddedService(
   if (options.engine !== false) {
     try {
       engine = await createDuckDbEngine({
-        home: join(config.home, "engine"),
+        // Not the server's "engine" folder: two DuckDB instances must not share a temp folder.
+        home: join(config.home, "engine-cli"),
         lake,
         lakeRoot,
         threads: options.threads,

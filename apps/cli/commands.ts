@@ -16,6 +16,9 @@ import { exportCommand } from "./commands/export.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { versionCommand } from "./commands/version.ts";
 import { QUERY_COMMAND } from "./commands/query.ts";
+import { QUERIES_COMMAND } from "./commands/queries.ts";
+import { DATASOURCE_COMMAND } from "./commands/datasource.ts";
+import { CREDENTIALS_COMMAND } from "./commands/credentials.ts";
 
 const JSON_FLAG = { json: { type: "boolean", description: "Print JSON on stdout" } } as const;
 
@@ -152,6 +155,9 @@ export const COMMANDS: CommandTable = Object.freeze({
     handler: validateCommand,
   },
   query: QUERY_COMMAND,
+  queries: QUERIES_COMMAND,
+  datasource: DATASOURCE_COMMAND,
+  credentials: CREDENTIALS_COMMAND,
   import: {
     summary:
       "Import daily Parquet partitions into the lake: run, job, backfill, status, schedule, check",
