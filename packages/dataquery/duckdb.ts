@@ -55,11 +55,7 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  type DuckDBConnection,
-  DuckDBInstance,
-  type DuckDBPreparedStatement,
-} from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement } from "@duckdb/node-api";
 import {
   AbortedError,
   InvalidArgumentError,
@@ -131,6 +127,17 @@ const PER_QUERY_SETTINGS = [
   "progress_bar_time",
 ];
 
+/**
+ * DuckDB's native binding is loaded on first use, not when this module is imported: importing
+ * `@eventlake/dataquery` needs no FFI permission, and code that never creates a DuckDB engine
+ * never loads it.
+ */
+let duckdbModule: Promise<typeof import("@duckdb/node-api")> | undefined;
+function loadDuckDb(): Promise<typeof import("@duckdb/node-api")> {
+  duckdbModule ??= import("@duckdb/node-api");
+  return duckdbModule;
+}
+
 const SYSTEM_CATALOGS = new Set(["system"]);
 
 /** Quotes a DuckDB identifier. */
@@ -197,6 +204,7 @@ export async function createDuckDbEngine(options: DuckDbEngineOptions): Promise<
   };
   if (options.threads !== undefined) config.threads = String(options.threads);
   if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+  const { DuckDBInstance } = await loadDuckDb();
   const instance = await DuckDBInstance.create(":memory:", config);
   const setup = await instance.connect();
   try {
@@ -739,6 +747,7 @@ export interface PlainDuckDb {
 export async function openPlainDuckDb(options: { threads?: number } = {}): Promise<PlainDuckDb> {
   const config: Record<string, string> = {};
   if (options.threads !== undefined) config.threads = String(options.threads);
+  const { DuckDBInstance } = await loadDuckDb();
   const instance = await DuckDBInstance.create(":memory:", config);
   const conn = await instance.connect();
   return {
