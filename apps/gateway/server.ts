@@ -1,7 +1,9 @@
 /**
  * The embedded gateway: `Deno.serve` of the Hono app over the local default — the lake under
  * `$EVENTLAKE_HOME/lake`, DuckDB, SQLite state (`dataquery.sqlite`, `imports.sqlite`) and
- * result buckets as folders under `$EVENTLAKE_HOME/buckets/`.
+ * result buckets as folders of `bucketsDir` (default `$EVENTLAKE_HOME/buckets/`; `eventlake
+ * serve` passes the CLI's `resultsDir` setting, default `$EVENTLAKE_HOME/results/`, so the CLI's
+ * embedded mode and the server see the same buckets, state and `secret.key`).
  *
  * First start (empty home): creates a credential (printed once), a `results` bucket, and a demo
  * day of generated events exported to `$EVENTLAKE_HOME/sources/demo/dt=…/` and imported into
@@ -47,6 +49,8 @@ export interface StartServerOptions {
   lakeUrl?: string;
   /** Folder of result buckets (default `<home>/buckets`). */
   bucketsDir?: string;
+  /** Key encrypting stored MySQL passwords (default: `<home>/secret.key`, created once). */
+  encryptionKey?: string;
   /** Events in the first start's demo day (default 5,000). */
   demoEvents?: number;
   /** Longest a drain waits for queries before failing them, ms (default 30,000). */
@@ -125,13 +129,20 @@ async function loadOrCreateKey(home: string): Promise<string> {
     crypto.getRandomValues(new Uint8Array(32)),
     (b) => b.toString(16).padStart(2, "0"),
   ).join("");
-  await Deno.writeTextFile(path, key + "\n", { mode: 0o600, createNew: true });
+  try {
+    await Deno.writeTextFile(path, key + "\n", { mode: 0o600, createNew: true });
+  } catch (e) {
+    // Another process on this home (the CLI) created it first: use theirs.
+    if (e instanceof Deno.errors.AlreadyExists) return (await Deno.readTextFile(path)).trim();
+    throw e;
+  }
   return key;
 }
 
 /** Writes one generated day as a source partition, then imports it through a job run. */
 async function bootstrapDemo(
   home: string,
+  bucketsDir: string,
   imports: LocalImportService,
   service: QueryService,
   events: number,
@@ -139,7 +150,7 @@ async function bootstrapDemo(
 ): Promise<BootstrapResult> {
   const owner = "admin@localhost";
   const credential = await service.createCredential(owner);
-  await Deno.mkdir(join(home, "buckets", "results"), { recursive: true });
+  await Deno.mkdir(join(bucketsDir, "results"), { recursive: true });
   const demoDate = new Date(clock() - 86_400_000).toISOString().slice(0, 10);
   const sourceDir = join(home, "sources", "demo");
   const dayDir = join(sourceDir, `dt=${demoDate}`);
@@ -217,7 +228,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     engine,
     statePath: join(home, "dataquery.sqlite"),
     buckets: createLocalBucketResolver(bucketsDir),
-    encryptionKey: await loadOrCreateKey(home),
+    encryptionKey: options.encryptionKey ?? await loadOrCreateKey(home),
     lakeStore,
     lakeRoot,
   });
@@ -231,7 +242,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let bootstrap: BootstrapResult | undefined;
   if (firstStart || !(await exists(join(home, MARKER)))) {
     if ((await service.listCredentials()).length === 0) {
-      bootstrap = await bootstrapDemo(home, imports, service, options.demoEvents ?? 5_000, clock);
+      bootstrap = await bootstrapDemo(
+        home,
+        bucketsDir,
+        imports,
+        service,
+        options.demoEvents ?? 5_000,
+        clock,
+      );
     }
     await Deno.writeTextFile(join(home, MARKER), new Date(clock()).toISOString() + "\n");
   }

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { CommandContext } from "../command.ts";
 import { loadConfig } from "../config.ts";
 import { bootstrapMessage, startServer } from "../../gateway/server.ts";
@@ -22,9 +21,9 @@ import { bootstrapMessage, startServer } from "../../gateway/server.ts";
 export async function serveCommand(context: CommandContext): Promise<void> {
   const config = await loadConfig(context.io, { flags: context.flags, signal: context.signal });
   const { home, port, lakeUrl, resultsDir } = config.values;
-  const bucketsDir = config.sources.resultsDir.kind === "default"
-    ? join(home, "buckets")
-    : resultsDir;
+  // One setting for every process on this home: the CLI's embedded mode reads the same folder.
+  const bucketsDir = resultsDir;
+  const key = context.io.env.EVENTLAKE_ENCRYPTION_KEY;
   const hostname = typeof context.flags.hostname === "string"
     ? context.flags.hostname
     : "127.0.0.1";
@@ -34,6 +33,7 @@ export async function serveCommand(context: CommandContext): Promise<void> {
     hostname,
     lakeUrl,
     bucketsDir,
+    encryptionKey: key !== undefined && key !== "" ? key : undefined,
     signal: context.signal,
     writeLog: (text) => void context.log(text.trimEnd()),
   });
