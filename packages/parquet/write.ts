@@ -31,7 +31,16 @@ const EVENTLAKE_VERSION = "0.1.0";
 /** Version of hyparquet-writer whose page headers and footer we write. */
 const HYPARQUET_WRITER_VERSION = "0.17.0";
 
-/** Default number of rows per row group. */
+/**
+ * Default number of rows per row group: big enough for readers to prune and parallelise well,
+ * small enough that the writer's memory stays in the low hundreds of MB.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_ROW_GROUP_SIZE } from "@eventlake/parquet";
+ * console.log(DEFAULT_ROW_GROUP_SIZE); // 100000
+ * ```
+ */
 export const DEFAULT_ROW_GROUP_SIZE = 100_000;
 /** Target size of one data page before compression. */
 const PAGE_SIZE = 1 << 20;
@@ -40,7 +49,16 @@ const FLUSH_SIZE = 1 << 20;
 /** How often (in rows) `writeEvents` checks its abort signal. */
 const SIGNAL_CHECK_ROWS = 1024;
 
-/** Options of {@linkcode writeEvents} and {@linkcode EventBatchWriter}. */
+/**
+ * Options of {@linkcode writeEvents} and {@linkcode EventBatchWriter}.
+ *
+ * @example
+ * ```ts
+ * import type { WriteEventsOptions } from "@eventlake/parquet";
+ * const options: WriteEventsOptions = { rowGroupSize: 50_000, compression: "SNAPPY" };
+ * console.log(options.rowGroupSize); // 50000
+ * ```
+ */
 export interface WriteEventsOptions {
   /** Rows per row group (default 100,000). Memory grows with it, not with the file. */
   rowGroupSize?: number;
@@ -52,7 +70,16 @@ export interface WriteEventsOptions {
   createdBy?: string;
 }
 
-/** What {@linkcode writeEvents} wrote. */
+/**
+ * What {@linkcode writeEvents} wrote.
+ *
+ * @example
+ * ```ts
+ * import { writeEvents, type WriteSummary } from "@eventlake/parquet";
+ * const summary: WriteSummary = await writeEvents([], new WritableStream());
+ * console.log(summary.rows, summary.minTs); // 0 undefined
+ * ```
+ */
 export interface WriteSummary {
   /** Number of rows written. */
   rows: number;
@@ -66,7 +93,15 @@ export interface WriteSummary {
   maxTs: number | undefined;
 }
 
-/** The default `created_by` of the files we write. */
+/**
+ * The default `created_by` of the files we write.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CREATED_BY } from "@eventlake/parquet";
+ * console.log(DEFAULT_CREATED_BY.startsWith("eventlake ")); // true
+ * ```
+ */
 export const DEFAULT_CREATED_BY: string =
   `eventlake ${EVENTLAKE_VERSION} (hyparquet-writer ${HYPARQUET_WRITER_VERSION})`;
 
