@@ -26,6 +26,7 @@ import {
   redactUrl,
 } from "@eventlake/storage";
 import { type ExportInput, type InputFormat, type InputRecord, readInputs } from "./_inputs.ts";
+import { InsertIdSet } from "./_producer_ids.ts";
 import { RejectsSink, type RejectsTarget } from "./_producer_rejects.ts";
 
 export type { ExportInput, InputFormat, StreamInput } from "./_inputs.ts";
@@ -40,6 +41,8 @@ export const DEFAULT_MAX_OPEN_PARTS = 4;
 /** Rejected records kept in full in the summary (all of them go to the reject file). */
 const REJECT_SAMPLES = 10;
 const DAY_MS = 86_400_000;
+/** A prefix that ends in a day folder: the caller gave the partition, not its parent. */
+const DAY_FOLDER_RE = /(^|\/)dt=[^/]*\/$/;
 
 /** Options of {@linkcode exportEvents}. */
 export interface ExportOptions {
@@ -170,6 +173,8 @@ interface DayState {
   summary: ExportDaySummary;
   writer?: PartitionWriter;
   part?: OpenPart;
+  /** Insert ids written for the day, with the input and line that brought each. */
+  ids: InsertIdSet;
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -213,7 +218,10 @@ function dayOfRejected(record: InputRecord): string | undefined {
  * record (`validateEventInput`; Parquet rows with `checkEvent`), groups them by the UTC day of
  * `ts`, splits each day into part files by `partRows`/`partBytes`, and writes them with the
  * storage partition writer: parts first, `_SUCCESS` last, for every day only after all inputs
- * were read. Rejected records go to `rejectsTo` and are counted by rule.
+ * were read. Rejected records go to `rejectsTo` and are counted by rule. A record whose
+ * `insert_id` was already written for its day is rejected too (rule `duplicate_insert_id`,
+ * naming the first one's input and line), so an exported day always passes
+ * `validatePartitions`; the ids are kept exactly, about 30–60 bytes per record.
  *
  * When more than `maxRejects` records are rejected, the affected days get no `_SUCCESS` (their
  * parts stay, so the day reads as "in progress" and the importer skips it) and `ok` is `false`.
@@ -279,6 +287,13 @@ export async function exportEvents(
     throw new InvalidArgumentError("Cannot export: give a destination URL (to) or a store");
   }
 
+  if (DAY_FOLDER_RE.test(prefix.endsWith("/") ? prefix : `${prefix}/`)) {
+    if (ownStore) await store.close();
+    throw new InvalidArgumentError(
+      `Cannot export to "${shownTo}": it names a dt= partition; give the prefix above the dt= folders`,
+      { details: { to: shownTo } },
+    );
+  }
   const rejects = options.rejectsTo === undefined ? undefined : new RejectsSink(options.rejectsTo);
   const days = new Map<string, DayState>();
   const summary: ExportSummary = {
@@ -295,12 +310,15 @@ export async function exportEvents(
   };
   let openParts = 0;
   let clock = 0;
+  const inputNames: string[] = [];
+  const inputIndexes = new Map<string, number>();
 
   const dayState = (date: string): DayState => {
     let day = days.get(date);
     if (day === undefined) {
       day = {
         summary: { date, rows: 0, parts: 0, bytes: 0, rejected: 0, committed: false },
+        ids: new InsertIdSet(1024),
       };
       days.set(date, day);
     }
@@ -410,6 +428,26 @@ export async function exportEvents(
           continue;
         }
         const day = dayState(date);
+        let inputIndex = inputIndexes.get(record.input);
+        if (inputIndex === undefined) {
+          inputIndex = inputNames.length;
+          inputIndexes.set(record.input, inputIndex);
+          inputNames.push(record.input);
+        }
+        const at = record.kind === "value" ? record.line : record.row;
+        const seen = day.ids.add(event.insert_id, inputIndex, at);
+        if (seen !== undefined) {
+          const first = inputNames[seen.part];
+          reject(record, [{
+            path: "insert_id",
+            rule: "duplicate_insert_id",
+            message: `insert_id repeats the record of "${first}" ${
+              record.kind === "event" ? "row" : "line"
+            } ${seen.row} on the same day`,
+            value: event.insert_id,
+          }], date);
+          continue;
+        }
         const part = day.part ?? await openPart(day);
         part.lastUse = ++clock;
         if (part.batch.append(event)) {

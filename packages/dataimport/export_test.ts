@@ -257,3 +257,42 @@ Deno.test("exportEvents() stops with AbortedError when its signal is aborted", a
     (e: Error) => e.name === "AbortedError",
   );
 });
+
+Deno.test("exportEvents() rejects a repeated insert_id of the same day, naming the first record", async () => {
+  const store = createMemoryStore();
+  const events = generateEvents(5, { day: "2023-01-01" });
+  const again = { ...eventToJson(events[1]), event_key: "other" };
+  const nextDay = { ...eventToJson(events[1]), ts: "2023-01-02T00:00:00Z" };
+  const summary = await exportEvents([ndjson("in.ndjson", [...jsonOf(events), again, nextDay])], {
+    store,
+    prefix: "events",
+    maxRejects: 1,
+  });
+  strictEqual(summary.ok, true);
+  deepStrictEqual(summary.rejectsByRule, { duplicate_insert_id: 1 });
+  strictEqual(
+    summary.rejectSamples[0].reasons[0].message,
+    'insert_id repeats the record of "in.ndjson" line 2 on the same day',
+  );
+  deepStrictEqual(summary.days.map((d) => [d.date, d.rows]), [["2023-01-01", 5], [
+    "2023-01-02",
+    1,
+  ]]);
+  const report = await validatePartitions(store, {
+    prefix: "events",
+    from: "2023-01-01",
+    to: "2023-01-02",
+  });
+  strictEqual(report.ok, true);
+});
+
+Deno.test("exportEvents() and validatePartitions() refuse a destination that names a dt= folder", async () => {
+  await rejects(
+    exportEvents([ndjson("a", [])], { to: "memory://dt-check/events/dt=2023-01-01" }),
+    /Cannot export to "memory:\/\/dt-check\/events\/dt=2023-01-01": it names a dt= partition/,
+  );
+  await rejects(
+    validatePartitions("memory://dt-check/events/dt=2023-01-01", { dates: ["2023-01-01"] }),
+    /it names a dt= partition/,
+  );
+});

@@ -181,6 +181,12 @@ export async function validatePartitions(
   }
 
   try {
+    if (/(^|\/)dt=[^/]*\/$/.test(prefix)) {
+      throw new InvalidArgumentError(
+        `Cannot validate "${url}": it names a dt= partition; give the prefix above the dt= folders and the day with dates`,
+        { details: { url } },
+      );
+    }
     const report: ValidationReport = { url, ok: true, days: [], problems: [] };
     // Folder names the importer would skip: `dt=` folders that are not a calendar day.
     for await (const entry of store.list(prefix, { delimiter: "/", signal })) {
