@@ -8,14 +8,17 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
+  type BucketResolver,
   createDuckDbEngine,
   createQueryService,
   createStaticBucketResolver,
+  type EngineResult,
+  type QueryEngine,
   type QueryService,
 } from "@eventlake/dataquery";
 import { createLocalStore, createMemoryStore } from "@eventlake/storage";
 import { createApp } from "../app.ts";
-import { createConsoleApp } from "./mod.ts";
+import { type ConsoleOptions, createConsoleApp } from "./mod.ts";
 
 /** Where Debian's chromium lives. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -99,5 +102,85 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
       await engine.close();
       await Deno.remove(home, { recursive: true });
     },
+  };
+}
+
+/**
+ * A scripted engine for unit tests: `select N` gives N rows of (n, label) with every fifth label
+ * NULL; `hang` runs until aborted; anything else gives one row.
+ */
+export function scriptedEngine(): QueryEngine {
+  return {
+    name: "scripted",
+    execute(sql: string, context): Promise<EngineResult> {
+      const text = sql.trim().toLowerCase();
+      if (text === "hang") {
+        return new Promise((_, reject) => {
+          context.signal.addEventListener("abort", () => reject(context.signal.reason), {
+            once: true,
+          });
+        });
+      }
+      const m = /^select (\d+)$/.exec(text);
+      const n = m ? Number(m[1]) : 1;
+      return Promise.resolve({
+        columns: [{ name: "n", type: "bigint" }, { name: "label", type: "varchar" }],
+        rows: (async function* () {
+          for (let start = 0; start < n; start += 1000) {
+            const batch: (string | null)[][] = [];
+            for (let i = start; i < Math.min(n, start + 1000); i++) {
+              batch.push([String(i), i % 5 === 4 ? null : `row "${i}", ok`]);
+            }
+            yield batch;
+          }
+        })(),
+        stats: () => ({ inputRows: n }),
+      });
+    },
+    testDataSource: () => Promise.resolve(),
+    tableChanged: () => {},
+    close: () => Promise.resolve(),
+  };
+}
+
+/** A gateway over the scripted engine with the console mounted, for `app.request()` tests. */
+export interface UnitGateway {
+  /** The gateway app. */
+  app: { request(input: string, init?: RequestInit): Response | Promise<Response> };
+  /** The query service. */
+  service: QueryService;
+  /** The result buckets (`results`). */
+  buckets: BucketResolver;
+  /** Headers of alice@example.com's credential. */
+  alice: Record<string, string>;
+  /** Headers of bob@example.com's credential. */
+  bob: Record<string, string>;
+  /** Closes the service. */
+  close(): Promise<void>;
+}
+
+/** Builds a {@linkcode UnitGateway}; `console` overrides the console's options. */
+export async function unitGateway(console: Partial<ConsoleOptions> = {}): Promise<UnitGateway> {
+  const buckets = createStaticBucketResolver({ results: createMemoryStore({ name: "results" }) });
+  const service = createQueryService({
+    engine: scriptedEngine(),
+    statePath: ":memory:",
+    buckets,
+    encryptionKey: "console test key, sixteen bytes+",
+    workers: 2,
+  });
+  const a = await service.createCredential("alice@example.com");
+  const b = await service.createCredential("bob@example.com");
+  const app = createApp({
+    queryService: service,
+    console: createConsoleApp({ queryService: service, buckets, ...console }),
+  });
+  return {
+    app,
+    service,
+    buckets,
+    alice: { "Credential-ID": a.credentialId, "Credential-Secret": a.credentialSecret },
+    bob: { "Credential-ID": b.credentialId, "Credential-Secret": b.credentialSecret },
+    close: () => service.close(),
   };
 }

@@ -68,64 +68,54 @@ const SignIn: FC = () => (
 const QueryPanel: FC<{ defaults: ConsoleDefaults }> = ({ defaults }) => (
   <section id="panel-query" role="tabpanel" aria-labelledby="tab-query">
     <form id="query-form" class="panel" aria-label="Run a query">
-      <div class="query-layout">
-        <div>
-          <div class="field">
-            <label for="q-data-source">Data source</label>
-            <select id="q-data-source" data-default={defaults.dataSource ?? ""}>
-              <option value="">(none)</option>
-            </select>
-          </div>
-          <div class="field">
-            <label for="q-database">Database</label>
-            <input id="q-database" type="text" spellcheck={false} value={defaults.database ?? ""} />
-          </div>
-          <div class="field">
-            <label for="q-bucket">Result bucket</label>
+      <div class="field">
+        <label for="q-sql">SQL</label>
+        <textarea id="q-sql" spellcheck={false} required placeholder="select 1"></textarea>
+      </div>
+      <div class="row">
+        <div class="field">
+          <label for="q-data-source">Data source</label>
+          <select id="q-data-source" data-default={defaults.dataSource ?? ""}>
+            <option value="">(none)</option>
+          </select>
+        </div>
+        <div class="field">
+          <label for="q-database">Database</label>
+          <input id="q-database" type="text" spellcheck={false} value={defaults.database ?? ""} />
+        </div>
+        <div class="field">
+          <label for="q-bucket">Result bucket</label>
+          <input
+            id="q-bucket"
+            type="text"
+            required
+            spellcheck={false}
+            value={defaults.bucketName ?? ""}
+          />
+        </div>
+        <div class="field">
+          <label for="q-path">Result path</label>
+          <input id="q-path" type="text" required spellcheck={false} value={defaults.path ?? ""} />
+        </div>
+        <div class="field narrow">
+          <label for="q-reuse-age">Reuse (max min)</label>
+          <div class="inline">
+            <input id="q-reuse" type="checkbox" aria-label="Reuse results" />
             <input
-              id="q-bucket"
-              type="text"
-              required
-              spellcheck={false}
-              value={defaults.bucketName ?? ""}
+              id="q-reuse-age"
+              type="number"
+              min="1"
+              max="1440"
+              value="60"
+              aria-label="Maximum reuse age in minutes"
             />
           </div>
-          <div class="field">
-            <label for="q-path">Result path</label>
-            <input
-              id="q-path"
-              type="text"
-              required
-              spellcheck={false}
-              value={defaults.path ?? ""}
-            />
-          </div>
-          <div class="row">
-            <div class="field">
-              <div class="checks">
-                <label>
-                  <input id="q-reuse" type="checkbox" /> Reuse results
-                </label>
-              </div>
-            </div>
-            <div class="field narrow">
-              <label for="q-reuse-age">Max age (min)</label>
-              <input id="q-reuse-age" type="number" min="1" max="1440" value="60" />
-            </div>
-          </div>
         </div>
-        <div>
-          <div class="field">
-            <label for="q-sql">SQL</label>
-            <textarea id="q-sql" spellcheck={false} required placeholder="select 1">
-            </textarea>
-          </div>
-          <div class="actions">
-            <button id="run" type="submit" class="primary">Run</button>
-            <button id="abort" type="button" class="danger" disabled>Abort</button>
-            <span class="hint">Ctrl+Enter runs the query</span>
-          </div>
-        </div>
+      </div>
+      <div class="actions">
+        <button id="run" type="submit" class="primary">Run</button>
+        <button id="abort" type="button" class="danger" disabled>Abort</button>
+        <span class="hint">Ctrl+Enter runs the query</span>
       </div>
     </form>
     <div id="query-error" class="alert" role="alert" hidden></div>
@@ -193,7 +183,8 @@ const HistoryPanel: FC = () => (
           </select>
         </div>
       </div>
-      <fieldset class="checks" aria-label="States">
+      <fieldset class="checks">
+        <legend class="sr-only">States</legend>
         {STATES.map((s) => (
           <label>
             <input type="checkbox" name="h-state" value={s} /> {s}
@@ -307,9 +298,8 @@ const ImportPanel: FC = () => (
   <section id="panel-imports" role="tabpanel" aria-labelledby="tab-imports" hidden>
     <div id="imports-error" class="alert" role="alert" hidden></div>
     <section class="panel" aria-labelledby="jobs-title">
-      <div class="actions">
+      <div class="panel-head">
         <h2 id="jobs-title">Import jobs</h2>
-        <span class="spacer"></span>
         <button id="jobs-refresh" type="button">Refresh</button>
       </div>
       <div class="table-wrap">

@@ -50,7 +50,8 @@ input:not([type]), select, textarea {
   width: 100%; padding: 6px 8px; border: 1px solid var(--line); border-radius: 5px;
   font: inherit; background: #fff; color: var(--fg);
 }
-textarea { font-family: var(--mono); font-size: 13px; min-height: 150px; resize: vertical; }
+input:not([type="checkbox"]), select { height: 34px; }
+textarea { font-family: var(--mono); font-size: 13px; min-height: 110px; resize: vertical; }
 input:focus, select:focus, textarea:focus, button:focus-visible {
   outline: 2px solid #8fb0f2; outline-offset: 1px; border-color: var(--accent);
 }
@@ -65,12 +66,17 @@ button.link { border: 0; background: none; padding: 0; color: var(--accent); fon
 .field { margin-bottom: 10px; }
 .row { display: flex; gap: 10px; align-items: flex-end; flex-wrap: wrap; }
 .row > .field { flex: 1 1 140px; }
-.row > .field.narrow { flex: 0 0 110px; }
+.row > .field.narrow { flex: 0 0 130px; }
 .checks { display: flex; gap: 10px; flex-wrap: wrap; padding: 5px 0; }
 .checks label { display: inline-flex; gap: 4px; align-items: center; font-size: 13px; color: var(--fg); margin: 0; }
 .actions { display: flex; gap: 8px; align-items: center; margin-top: 6px; }
 .hint { color: var(--muted); font-size: 12px; }
-.query-layout { display: grid; grid-template-columns: 260px 1fr; gap: 14px; }
+.panel-head { display: flex; align-items: center; justify-content: space-between; margin-bottom: 10px; }
+.panel-head h2 { margin: 0; }
+.spacer { flex: 1; }
+.inline { display: flex; gap: 6px; align-items: center; }
+.inline input[type="checkbox"] { flex: 0 0 auto; margin: 0; }
+fieldset.checks { border: 0; margin: 0 0 4px; padding: 5px 0; }
 .alert {
   border: 1px solid #efc2be; background: #fdf1f0; color: var(--danger); border-radius: 6px;
   padding: 8px 12px; margin: 10px 0; white-space: pre-wrap;
