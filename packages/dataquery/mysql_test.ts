@@ -203,6 +203,22 @@ Deno.test({
       );
 
       await t.step(
+        "concurrent queries each stage their own copy of the same MySQL table",
+        async () => {
+          const all = await Promise.all(
+            Array.from({ length: 4 }, (_, i) =>
+              run(
+                `SELECT count(*) + ${i} FROM shop_src.shop.users u JOIN data_catalog.default.events e USING (event_key)`,
+              )),
+          );
+          deepStrictEqual(
+            all.map((r) => r.rows),
+            [0, 1, 2, 3].map((i) => [[String(6 + i)]]),
+          );
+        },
+      );
+
+      await t.step(
         "a missing MySQL table, an invisible source and a too large table fail clearly",
         async () => {
           await rejects(run("SELECT * FROM shop_src.shop.nope"), (e: unknown) => {

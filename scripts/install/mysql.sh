@@ -3,6 +3,7 @@
 # already there. scripts/mysql-server/start.sh runs it as a throwaway server bound to 127.0.0.1;
 # nothing is enabled as a system service here.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/usr/bin"
 if command -v mariadbd >/dev/null 2>&1 && command -v mariadb-install-db >/dev/null 2>&1; then
   echo "mysql: mariadb-server already installed" >&2
   exit 0
