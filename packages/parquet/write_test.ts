@@ -333,6 +333,65 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "writeEvents() keeps non-ASCII strings exact in PLAIN columns (bulk-encoded, short and long)",
+  ignore: withDuck,
+  async fn() {
+    // 17,000 distinct values per column: past the dictionary limit, so PLAIN; 2-, 3- and
+    // 4-byte UTF-8 in values shorter and longer than 128 UTF-16 units.
+    const events = Array.from({ length: 17_000 }, (_, i) =>
+      event(i, {
+        insert_id: i % 2 ? `아이디-${i}-😀` : `id-${i}`,
+        identifiers: {
+          id: i % 3 === 0 ? `ü${"한😀".repeat(50)}${i}` : `u${i}é`,
+          device_id: `d${i}`,
+        },
+      }));
+    const { bytes } = await writeToBytes(events, { rowGroupSize: 17_000 });
+    await withDuckDb(async (query, dir) => {
+      const path = `${dir}/utf8.parquet`;
+      await Deno.writeFile(path, bytes);
+      deepStrictEqual(await readBack(query, path), expected(events));
+      const encodings = await query(
+        `SELECT path_in_schema, encodings FROM parquet_metadata('${path}') ` +
+          `WHERE path_in_schema IN ('insert_id', 'identifiers, key_value, value') ORDER BY 1`,
+      );
+      deepStrictEqual(encodings.map((e) => e.encodings), ["PLAIN", "PLAIN"]);
+    });
+  },
+});
+
+Deno.test({
+  name: "EventBatchWriter writes a correct file when rows are appended without draining",
+  ignore: withDuck,
+  async fn() {
+    const events = Array.from(manyEvents(2_500, 3));
+    const chunks: Uint8Array[] = [];
+    const writer = new EventBatchWriter(
+      new WritableStream<Uint8Array>({
+        write(c) {
+          chunks.push(c);
+        },
+      }),
+      { rowGroupSize: 1_000 },
+    );
+    let full = 0;
+    for (const e of events) if (writer.append(e)) full++;
+    strictEqual(full, 2);
+    const summary = await writer.close();
+    strictEqual(summary.rowGroups, 3);
+    await withDuckDb(async (query, dir) => {
+      const path = `${dir}/nodrain.parquet`;
+      await Deno.writeFile(
+        path,
+        new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer()),
+      );
+      deepStrictEqual(await readBack(query, path), expected(events));
+    });
+  },
+});
+
+Deno.test({
   name: "writeEvents() writes UNCOMPRESSED pages when asked",
   ignore: withDuck,
   async fn() {
