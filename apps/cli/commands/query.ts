@@ -188,11 +188,14 @@ export async function queryCommand(context: CommandContext): Promise<number> {
             signal,
           });
         } finally {
-          try {
-            file.close();
-          } catch {
-            // already closed by the stream
-          }
+          // Closing the stream (not only the file) is what puts the last bytes on disk.
+          await file.writable.close().catch(() => {
+            try {
+              file.close();
+            } catch {
+              // already closed
+            }
+          });
         }
       } else {
         rows = await writeRows(io.stdout, columns, backend.rows(result, { signal }), {
