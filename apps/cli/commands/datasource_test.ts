@@ -1,0 +1,94 @@
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { run } from "../cli.ts";
+import { memoryIo } from "../_testing.ts";
+import { makeHome, startGateway } from "../_client_testing.ts";
+import { readSecretLine } from "./datasource.ts";
+
+Deno.test("datasource list shows data_catalog (embedded and through the gateway)", async () => {
+  const home = await makeHome();
+  const gateway = await startGateway(home);
+  try {
+    const local = memoryIo({ env: { EVENTLAKE_HOME: home } });
+    strictEqual(await run(["datasource", "list", "--json"], local), 0, local.stderrText());
+    deepStrictEqual(JSON.parse(local.stdoutText())[0], {
+      scope: "NONE",
+      creatorName: "-",
+      type: "DATA_CATALOG",
+      name: "data_catalog",
+    });
+    const remote = memoryIo({
+      env: {
+        EVENTLAKE_HOME: home,
+        EVENTLAKE_ENDPOINT: gateway.url,
+        EVENTLAKE_CREDENTIAL_ID: gateway.credentialId,
+        EVENTLAKE_CREDENTIAL_SECRET: gateway.credentialSecret,
+      },
+    });
+    strictEqual(await run(["datasource", "list"], remote), 0, remote.stderrText());
+    ok(remote.stdoutText().includes("data_catalog  DATA_CATALOG  NONE"), remote.stdoutText());
+
+    // Deleting a DATA_CATALOG source through the gateway is a conflict (exit 5).
+    const del = memoryIo({ env: remote.env });
+    strictEqual(await run(["datasource", "delete", "data_catalog"], del), 5, del.stderrText());
+  } finally {
+    await gateway.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("datasource create reads the password from stdin (no flag exists) and reports a bad request with exit 2", async () => {
+  const home = await makeHome();
+  try {
+    const env = { EVENTLAKE_HOME: home };
+    const flag = memoryIo({ env });
+    strictEqual(
+      await run([
+        "datasource",
+        "create",
+        "shop",
+        "--instance",
+        "db1",
+        "--user",
+        "u",
+        "--password",
+        "x",
+      ], flag),
+      2,
+    );
+    ok(flag.stderrText().includes('Unknown option "--password"'));
+
+    const empty = memoryIo({ env, stdin: "\n" });
+    strictEqual(
+      await run(["datasource", "create", "shop", "--instance", "db1", "--user", "u"], empty),
+      2,
+    );
+    ok(empty.stderrText().includes("password is empty"));
+
+    const missing = memoryIo({ env, stdin: "pw\n" });
+    strictEqual(await run(["datasource", "create", "shop", "--user", "u"], missing), 2);
+    ok(missing.stderrText().includes("Missing --instance"));
+
+    const unknownInstance = memoryIo({ env, stdin: "pw\n" });
+    strictEqual(
+      await run(
+        ["datasource", "create", "shop_db", "--instance", "db1", "--user", "u"],
+        unknownInstance,
+      ),
+      2,
+    );
+    ok(unknownInstance.stderrText().includes("db1"), unknownInstance.stderrText());
+
+    const unknown = memoryIo({ env });
+    strictEqual(await run(["datasource", "delete", "no_such"], unknown), 3, unknown.stderrText());
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("readSecretLine() takes the first line of a non-terminal stdin, without its line end", async () => {
+  strictEqual(
+    await readSecretLine(memoryIo({ stdin: "p@ss word\r\nnext\n" }), "pw: "),
+    "p@ss word",
+  );
+  strictEqual(await readSecretLine(memoryIo({ stdin: "" }), "pw: "), "");
+});
