@@ -72,6 +72,8 @@ export interface AppLimits {
   maxPageSize?: number;
   /** Finished-query pages kept in memory (default 4096; 0 disables the cache). */
   pageCacheEntries?: number;
+  /** Bytes of finished-query pages kept in memory (default 64 MiB). */
+  pageCacheBytes?: number;
   /** How long a verified credential is trusted without asking the service, ms (default 5,000). */
   credentialCacheMs?: number;
 }
@@ -107,13 +109,19 @@ export type GatewayEnv = {
 };
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
+const JSON_HEADERS: HeadersInit = [["content-type", "application/json; charset=utf-8"]];
 const ENDED = new Set(["FINISHED", "FAILED", "ABORTED"]);
 const METRICS_IDENTITY: Identity = { name: "-metrics" };
 
-/** A small LRU on a Map (insertion order = recency). */
+/** A small LRU on a Map (insertion order = recency), bounded by entries and by total weight. */
 class Lru<V> {
   readonly #map = new Map<string, V>();
-  constructor(readonly capacity: number) {}
+  #weight = 0;
+  constructor(
+    readonly capacity: number,
+    readonly maxWeight: number = Infinity,
+    readonly weigh: (value: V) => number = () => 0,
+  ) {}
   get(key: string): V | undefined {
     const value = this.#map.get(key);
     if (value !== undefined) {
@@ -123,12 +131,19 @@ class Lru<V> {
     return value;
   }
   set(key: string, value: V): void {
-    if (this.capacity <= 0) return;
-    this.#map.delete(key);
+    const weight = this.weigh(value);
+    if (this.capacity <= 0 || weight > this.maxWeight) return;
+    this.delete(key);
     this.#map.set(key, value);
-    if (this.#map.size > this.capacity) this.#map.delete(this.#map.keys().next().value!);
+    this.#weight += weight;
+    while (this.#map.size > this.capacity || this.#weight > this.maxWeight) {
+      this.delete(this.#map.keys().next().value!);
+    }
   }
   delete(key: string): void {
+    const old = this.#map.get(key);
+    if (old === undefined) return;
+    this.#weight -= this.weigh(old);
     this.#map.delete(key);
   }
 }
@@ -154,7 +169,12 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   const limits = deps.limits ?? {};
   const maxBody = limits.maxBodyBytes ?? 2 * 1024 * 1024;
   const listParams = listQueriesParamsSchema(limits.maxPageSize ?? 1000);
-  const pageCache = new Lru<{ owner: string; body: string }>(limits.pageCacheEntries ?? 4096);
+  const pageCache = new Lru<{ owner: string; body: Uint8Array<ArrayBuffer> }>(
+    limits.pageCacheEntries ?? 4096,
+    limits.pageCacheBytes ?? 64 * 1024 * 1024,
+    (entry) => entry.body.byteLength,
+  );
+  const encoder = new TextEncoder();
   const credentialTtl = limits.credentialCacheMs ?? 5_000;
   const credentials = new Lru<{ identity: Identity; until: number }>(1024);
   const isDraining = deps.isDraining ?? (() => false);
@@ -293,16 +313,14 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
     const key = page === undefined || page === "" ? `${queryId}\n0` : `${queryId}\n${page}`;
     const hit = pageCache.get(key);
     if (hit !== undefined && hit.owner === identity.name) {
-      return new Response(hit.body, {
-        headers: { "content-type": "application/json; charset=utf-8" },
-      });
+      return new Response(hit.body, { headers: JSON_HEADERS });
     }
     const result = await service.get(identity, queryId, { page });
-    const body = JSON.stringify(result);
-    if (ENDED.has(result.queryInfo.state)) {
-      pageCache.set(`${queryId}\n${result.number}`, { owner: identity.name, body });
-    }
-    return new Response(body, { headers: { "content-type": "application/json; charset=utf-8" } });
+    if (!ENDED.has(result.queryInfo.state)) return json(result);
+    // An ended query never changes: keep its page encoded once, served as bytes.
+    const body = encoder.encode(JSON.stringify(result));
+    pageCache.set(`${queryId}\n${result.number}`, { owner: identity.name, body });
+    return new Response(body, { headers: JSON_HEADERS });
   });
 
   const abort = async (c: Context<GatewayEnv>) => {
