@@ -8,6 +8,7 @@ import {
   browserSkipReason,
   CHROMIUM_ARGS,
   CHROMIUM_PATH,
+  fakeImportService,
   startConsoleServer,
 } from "./console/_testing.ts";
 
@@ -27,7 +28,7 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     await mkdir(ARTIFACTS, { recursive: true });
-    const server = await startConsoleServer();
+    const server = await startConsoleServer({ importService: fakeImportService() });
     const profile = await Deno.makeTempDir({ prefix: "eventlake-console-chromium-" });
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM_PATH,
@@ -149,15 +150,23 @@ Deno.test({
         strictEqual(await page.locator("#qs-id").textContent(), finishedId);
       });
 
-      await t.step("data sources and imports panels", async () => {
+      await t.step("data sources, import jobs and their run reports", async () => {
         await page.getByRole("tab", { name: "Data sources" }).click();
         await page.locator("#sources-table tbody tr").first().waitFor();
         ok((await page.locator("#sources-table tbody").textContent())!.includes("data_catalog"));
         await shot(page, "09-sources");
-        // Without an import service the API answers 503, and the console says why.
         await page.getByRole("tab", { name: "Imports" }).click();
-        await page.locator("#imports-error").waitFor({ state: "visible" });
-        ok((await page.locator("#imports-error").textContent())!.includes("not available"));
+        await page.getByRole("button", { name: "job-20261122-000000-demo" }).click();
+        const runs = page.locator("#runs-list tbody tr");
+        await runs.nth(1).waitFor();
+        ok((await runs.first().textContent())!.includes("PARTIAL"));
+        ok((await runs.first().textContent())!.includes("rejected 12"));
+        await page.getByLabel("Day").fill("2026-11-22");
+        await page.getByRole("button", { name: "Start run" }).click();
+        await runs.nth(2).waitFor();
+        ok((await runs.first().textContent())!.includes("QUEUED"));
+        // The panel polls while a run is QUEUED or RUNNING.
+        await runs.first().locator(".badge.SUCCEEDED").waitFor();
         await shot(page, "10-imports");
       });
 

@@ -120,6 +120,7 @@ export const CONSOLE_JS: string = String.raw`"use strict";
 
   function signOut(reason) {
     stopPolling();
+    if (runsTimer !== null) { clearTimeout(runsTimer); runsTimer = null; }
     sessionStorage.removeItem(ID_KEY);
     sessionStorage.removeItem(SECRET_KEY);
     credential = null;
@@ -471,15 +472,29 @@ export const CONSOLE_JS: string = String.raw`"use strict";
 
   function reportSummary(r) {
     if (!r) return "";
-    return "read " + num(r.rowsRead) + " · accepted " + num(r.rowsAccepted) + " · rejected " + num(r.rowsRejected) +
+    var text = "read " + num(r.rowsRead) + " · accepted " + num(r.rowsAccepted) + " · rejected " + num(r.rowsRejected) +
       " · duplicate " + num(r.rowsDuplicate);
+    (r.reasons || []).slice(0, 3).forEach(function (reason) { text += " · " + reason.rule + " ×" + num(reason.count); });
+    return text;
   }
 
-  function loadRuns() {
+  var RUN_ACTIVE = { QUEUED: true, RUNNING: true };
+  var runsTimer = null;
+  var runsDelay = 500;
+  function loadRuns(fromTimer) {
+    if (runsTimer !== null) { clearTimeout(runsTimer); runsTimer = null; }
+    if (fromTimer !== true) runsDelay = 500;
     show($("runs"), true);
-    $("runs-job").textContent = currentJob;
-    api("GET", "/v1/data-import/jobs/" + encodeURIComponent(currentJob) + "/runs").then(function (res) {
+    var job = currentJob;
+    $("runs-job").textContent = job;
+    api("GET", "/v1/data-import/jobs/" + encodeURIComponent(job) + "/runs").then(function (res) {
+      if (job !== currentJob) return;
       showError($("imports-error"), null);
+      // Poll with backoff while a run is QUEUED or RUNNING and the panel is open.
+      if (res.runs.some(function (r) { return RUN_ACTIVE[r.state]; }) && !$("panel-imports").hidden) {
+        runsTimer = setTimeout(function () { loadRuns(true); }, runsDelay);
+        runsDelay = Math.min(runsDelay * 2, 5000);
+      }
       var list = $("runs-list");
       clear(list);
       if (res.runs.length === 0) list.appendChild(el("p", { "class": "empty", text: "No runs yet" }));
@@ -495,7 +510,8 @@ export const CONSOLE_JS: string = String.raw`"use strict";
         return el("tr", null, [
           el("td", { text: run.runId }), el("td", { text: run.date }), el("td", null, [badge(run.state)]),
           el("td", { text: fmtTime(run.createdAt) }), el("td", { text: fmtTime(run.finishedAt) }),
-          el("td", { text: reportSummary(run.report) }), el("td", { text: err }), el("td", null, [details]),
+          el("td", { "class": "wrap", text: reportSummary(run.report) }), el("td", { "class": "wrap", text: err }),
+          el("td", null, [details]),
         ]);
       });
       if (rows.length > 0) {
@@ -511,7 +527,7 @@ export const CONSOLE_JS: string = String.raw`"use strict";
     ev.preventDefault();
     if (!currentJob) return;
     api("POST", "/v1/data-import/jobs/" + encodeURIComponent(currentJob) + "/runs", { body: { date: $("r-date").value } })
-      .then(loadRuns, function (e) { showError($("imports-error"), e); });
+      .then(function () { loadRuns(); }, function (e) { showError($("imports-error"), e); });
   });
 
   // ---- start -------------------------------------------------------------------------------------
