@@ -468,24 +468,20 @@ export class DuckDbEngine implements QueryEngine {
     let inputRows = 0;
     let scannedBytes = 0;
     let unknownFiles = false;
+    const scans: Record<string, unknown>[] = [];
     const visit = (node: ProfileNode) => {
       if (node.operator_type === "TABLE_SCAN") {
         inputRows += node.operator_cardinality ?? 0;
-        const names = node.extra_info?.["Filename(s)"];
-        if (typeof names === "string" || Array.isArray(names)) {
-          const list = Array.isArray(names) ? names.map(String) : names.split(/\n|,\s*/);
-          for (const name of list) {
-            const bytes = this.#fileBytes(name.trim());
-            if (bytes === undefined) unknownFiles = true;
-            else scannedBytes += bytes;
-          }
-        } else if (node.extra_info?.["Function"] === "READ_PARQUET") {
-          unknownFiles = true;
-        }
+        if (node.extra_info?.["Function"] === "READ_PARQUET") scans.push(node.extra_info);
       }
       for (const child of node.children ?? []) visit(child);
     };
     visit(profile);
+    for (const info of scans) {
+      const bytes = await this.#scanBytes(info);
+      if (bytes === undefined) unknownFiles = true;
+      else scannedBytes += bytes;
+    }
     const planning = ((profile.planner ?? 0) + (profile.physical_planner ?? 0) +
       (profile.all_optimizers ?? 0)) * 1000;
     const stats: EngineStats = {
@@ -500,12 +496,53 @@ export class DuckDbEngine implements QueryEngine {
     return stats;
   }
 
-  #fileBytes(path: string): number | undefined {
-    for (const state of this.#tables.values()) {
-      const bytes = state.files.get(path);
-      if (bytes !== undefined) return bytes;
+  /**
+   * Bytes of the lake files one Parquet scan opened, from its profile entry: the files it names,
+   * or, when DuckDB shortened the list ("…, ..."), the files whose `dt` passes the scan's own
+   * "File Filters" (evaluated by DuckDB over the table's days), checked against its
+   * "Total Files Read" and "Scanning Files: kept/total" counts. `undefined` when that cannot be
+   * established.
+   */
+  async #scanBytes(info: Record<string, unknown>): Promise<number | undefined> {
+    const names = String(info["Filename(s)"] ?? "").split(/\n|,\s+/).map((n) => n.trim())
+      .filter((n) => n !== "");
+    const truncated = names.at(-1) === "...";
+    if (truncated) names.pop();
+    if (names.length === 0) return undefined;
+    const table = [...this.#tables.values()].find((t) => t.files.has(names[0]));
+    if (!table) return undefined;
+    if (!truncated) {
+      let sum = 0;
+      for (const name of names) {
+        const bytes = table.files.get(name);
+        if (bytes === undefined) return undefined;
+        sum += bytes;
+      }
+      return sum;
     }
-    return undefined;
+    const all = [...table.files];
+    const read = Number(info["Total Files Read"]);
+    if (read === table.files.size) return all.reduce((n, [, bytes]) => n + bytes, 0);
+    const [kept, total] = String(info["Scanning Files"] ?? "").split("/").map(Number);
+    // A scan stopped early (LIMIT) read fewer files than it kept: which ones is not known.
+    if (kept !== read || total !== table.files.size) return undefined;
+    const filter = info["File Filters"];
+    if (typeof filter !== "string" || filter === "") return undefined;
+    const dtOf = (path: string) => /\/dt=([^/]+)\//.exec(path)?.[1];
+    const days = [...new Set(all.map(([path]) => dtOf(path)).filter((d) => d !== undefined))];
+    try {
+      const reader = await this.#admin.runAndReadAll(
+        `SELECT dt FROM (VALUES ${
+          days.map((d) => `(${ql(d)})`).join(", ")
+        }) AS t(dt) WHERE ${filter}`,
+      );
+      const passing = new Set(reader.getRows().map((row) => String(row[0])));
+      const files = all.filter(([path]) => passing.has(dtOf(path) ?? ""));
+      if (files.length !== kept) return undefined;
+      return files.reduce((n, [, bytes]) => n + bytes, 0);
+    } catch {
+      return undefined;
+    }
   }
 
   #release(conn: DuckDBConnection): void {

@@ -338,3 +338,34 @@ Deno.test("DuckDbEngine.execute() reports progress while a query runs and accept
     );
   });
 });
+
+Deno.test("DuckDbEngine stats: scanned bytes stay exact when DuckDB shortens the file list of a scan", async () => {
+  await withEngine(async (engine, lakeDir) => {
+    const ref = { ...DEFAULT_LAKE_TABLE, table: "wide" };
+    const dates = Array.from({ length: 7 }, (_, d) => `2023-02-0${d + 1}`);
+    await landFixtureDays(
+      lakeDir,
+      ref,
+      dates.map((date, d) => ({ date, sql: `SELECT i AS x FROM range(${100 * (d + 1)}) t(i)` })),
+    );
+    const sizes = new Map<string, number>();
+    for (const date of dates) {
+      const m = JSON.parse(
+        await Deno.readTextFile(
+          join(lakeDir, `data_catalog/default/wide/dt=${date}/_MANIFEST.json`),
+        ),
+      );
+      sizes.set(date, m.files[0].bytes);
+    }
+    const sum = (ds: string[]) => ds.reduce((n, d) => n + sizes.get(d)!, 0);
+    const all = await run(engine, "SELECT count(*) FROM data_catalog.default.wide");
+    strictEqual(all.result.stats().scannedBytes, sum(dates));
+    const most = await run(
+      engine,
+      "SELECT count(*) FROM data_catalog.default.wide WHERE dt <> '2023-02-03'",
+    );
+    deepStrictEqual(most.rows, [[String(2800 - 300)]]);
+    strictEqual(most.result.stats().scannedBytes, sum(dates.filter((d) => d !== "2023-02-03")));
+    strictEqual(most.result.stats().inputRows, 2500);
+  });
+});
