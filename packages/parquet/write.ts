@@ -1,16 +1,18 @@
 /**
  * The streaming, bounded-memory Parquet writer of Data Import event files.
  *
- * Rows are shredded into typed column buffers as they arrive, one row group at a
- * time; each finished row group is encoded (dictionary or PLAIN, RLE levels,
- * SNAPPY) straight into one reused buffer and handed to the sink. Page headers and
- * the thrift footer come from hyparquet-writer.
+ * Rows are shredded into typed column buffers as they arrive (levels in typed arrays,
+ * strings as dictionary indices or bulk-encoded PLAIN bytes), one row group at a time;
+ * each finished row group is encoded page by page (dictionary or PLAIN, RLE levels,
+ * SNAPPY) into one reused buffer that is handed to the sink about every MiB. Page
+ * headers and the thrift footer come from hyparquet-writer (imported by module path:
+ * its package entry pulls in its whole row-object writer and `node:fs`).
  *
  * @module
  */
 
 import type { ColumnChunk, CompressionCodec, Encoding, RowGroup, SchemaElement } from "hyparquet";
-import { ByteWriter } from "hyparquet-writer";
+import { ByteWriter } from "hyparquet-writer/src/bytewriter.js";
 import { writePageHeader } from "hyparquet-writer/src/datapage.js";
 import { writeMetadata } from "hyparquet-writer/src/metadata.js";
 import {
