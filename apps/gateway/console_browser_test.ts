@@ -73,7 +73,20 @@ Deno.test({
         await page.getByLabel("SQL", { exact: true }).fill(
           "select range as n, 'row ' || range as label from range(2500) order by n",
         );
-        await page.getByRole("button", { name: "Run", exact: true }).click();
+        const [submit] = await Promise.all([
+          page.waitForRequest((r) => r.method() === "POST" && r.url().endsWith("/query")),
+          page.getByRole("button", { name: "Run", exact: true }).click(),
+        ]);
+        // The form's defaults travel as the Open API's headers, the credential likewise.
+        const headers = await submit.allHeaders();
+        strictEqual(headers["x-data-source"], "data_catalog");
+        strictEqual(headers["x-database"], "default");
+        strictEqual(headers["credential-secret"], server.credential.secret);
+        ok(!submit.url().includes(server.credential.secret));
+        deepStrictEqual(submit.postDataJSON(), {
+          query: "select range as n, 'row ' || range as label from range(2500) order by n",
+          resultConfig: { bucketName: "results", path: "console" },
+        });
         const state = page.locator("#qs-state");
         await page.locator("#qs-state.FINISHED").waitFor();
         strictEqual(await state.textContent(), "FINISHED");
@@ -154,7 +167,32 @@ Deno.test({
         await page.getByRole("tab", { name: "Data sources" }).click();
         await page.locator("#sources-table tbody tr").first().waitFor();
         ok((await page.locator("#sources-table tbody").textContent())!.includes("data_catalog"));
+        // A refused creation shows the API's code and message.
+        await page.getByLabel("Name", { exact: true }).fill("my_mysql");
+        await page.getByLabel("MySQL instance ID").fill("no-such-instance");
+        await page.getByLabel("MySQL user").fill("reader");
+        await page.getByLabel("MySQL password").fill("pw");
+        await page.getByRole("button", { name: "Create" }).click();
+        const error = page.locator("#sources-error");
+        await error.waitFor({ state: "visible" });
+        ok((await error.textContent())!.includes("no-such-instance"));
+        // A created source is listed (and offered on the query form); deleting it asks first.
+        await page.getByLabel("MySQL instance ID").fill("mysql-1");
+        await page.getByLabel("Description").fill("orders replica");
+        const [create] = await Promise.all([
+          page.waitForRequest((r) => r.method() === "POST" && r.url().endsWith("/data-source")),
+          page.getByRole("button", { name: "Create" }).click(),
+        ]);
+        strictEqual(create.postDataJSON().mysqlPassword, btoa("pw")); // base64, as the API wants
+        const mine = page.locator("#sources-table tbody tr", { hasText: "my_mysql" });
+        await mine.waitFor();
+        ok((await mine.textContent())!.includes("PRIVATE"));
+        ok(await error.isHidden());
+        strictEqual(await page.locator("#q-data-source option[value=my_mysql]").count(), 1);
         await shot(page, "09-sources");
+        page.once("dialog", (d) => d.accept());
+        await page.getByRole("button", { name: "Delete my_mysql" }).click();
+        await mine.waitFor({ state: "detached" });
         await page.getByRole("tab", { name: "Imports" }).click();
         await page.getByRole("button", { name: "job-20261122-000000-demo" }).click();
         const runs = page.locator("#runs-list tbody tr");
