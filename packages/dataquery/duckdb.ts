@@ -36,8 +36,10 @@
  * naming the construct; the service records it as a FAILED query with that message.
  * Known limits: metadata queries (`SHOW ALL TABLES`, `information_schema`) list the names of every
  * catalog attached so far, including MySQL sources other users created (names only: staged rows
- * live in the staging query's own connection); a landing that deletes files while a query reads
- * the previous version of a day fails that query with DuckDB's "file not found" message.
+ * live in the staging query's own connection). When a landing deletes a day's old files between
+ * a query's `_VERSION` check and DuckDB opening them, the engine rebuilds the views and starts the
+ * query once more; a query already streaming rows when that happens fails with DuckDB's
+ * "file not found" message.
  *
  * ## Values, types and statistics
  * Values are DuckDB's own `::VARCHAR` rendering (exact decimals, `2023-01-01 00:00:00+00` for
@@ -265,7 +267,7 @@ export class DuckDbEngine implements QueryEngine {
     if (this.#closed) throw new UnavailableError("DuckDB engine is closed");
     const { signal } = context;
     if (signal.aborted) throw new AbortedError("Query was aborted before it started");
-    const started = performance.now();
+    const startedAt = performance.now();
     const conn = await this.#instance.connect();
     this.#open.add(conn);
     const interrupt = () => conn.interrupt();
@@ -288,6 +290,7 @@ export class DuckDbEngine implements QueryEngine {
       // Prepare every catalog the query touches: lake views, staged MySQL tables.
       let stagedBytes = 0;
       const stagedKeys = new Set<string>();
+      const lakeRefs: LakeTableRef[] = [];
       if (defaultSource) await this.#ensureCatalog(defaultSource, context.database);
       for (const ref of tables) {
         const resolved = this.#resolve(ref, context);
@@ -303,11 +306,13 @@ export class DuckDbEngine implements QueryEngine {
         }
         await this.#ensureCatalog(source);
         if (source.type === "DATA_CATALOG") {
-          await this.#refreshLakeTable({
+          const lakeRef = {
             dataSource: source.name,
             database: resolved.schema.toLowerCase(),
             table: resolved.table.toLowerCase(),
-          }, signal);
+          };
+          lakeRefs.push(lakeRef);
+          await this.#refreshLakeTable(lakeRef, signal);
         } else {
           const key = `${resolved.schema}.${resolved.table}`;
           if (stagedKeys.has(key)) continue;
@@ -331,23 +336,10 @@ export class DuckDbEngine implements QueryEngine {
             : `USE ${qi(defaultSource.name)}.${qi(database)}`,
         );
       }
-      let prepared: DuckDBPreparedStatement;
-      prepared = await conn.prepare(sql);
-      const columns: ColumnInfo[] = [];
-      for (let i = 0; i < prepared.columnCount; i++) {
-        columns.push({
-          name: prepared.columnName(i),
-          type: prepared.columnType(i).toString().toLowerCase(),
-        });
-      }
-      prepared.destroySync();
       // DuckDB's own ::VARCHAR rendering of every value, on DuckDB's canonical text of the query.
       const canonical = await this.#scalar(
         conn,
         `SELECT json_deserialize_sql(${ql(serialized)}::JSON)`,
-      );
-      prepared = await conn.prepare(
-        `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${canonical}\n) AS "__eventlake_result"`,
       );
       // Query progress is tracked only with the progress bar on (never printed here).
       await conn.run(
@@ -356,22 +348,51 @@ export class DuckDbEngine implements QueryEngine {
           "SET enable_progress_bar = true; SET enable_progress_bar_print = false; " +
           "SET progress_bar_time = 0",
       );
-      const setupMs = performance.now() - started;
-      if (signal.aborted) throw signal.reason;
       const stats: EngineStats = { progressPercentage: 0 };
-      // An aggregate does most of its work inside stream(): poll progress from here on.
-      progressTimer = setInterval(() => {
-        try {
-          const p = conn.progress.percentage;
-          if (p >= 0) {
-            stats.progressPercentage = Math.min(100, p);
-            context.onProgress?.({ progressPercentage: stats.progressPercentage });
-          }
-        } catch {
-          // progress is advisory
+      const start = async () => {
+        const typed = await conn.prepare(sql);
+        const columns: ColumnInfo[] = [];
+        for (let i = 0; i < typed.columnCount; i++) {
+          columns.push({
+            name: typed.columnName(i),
+            type: typed.columnType(i).toString().toLowerCase(),
+          });
         }
-      }, this.#progressMs);
-      const result = await prepared.stream();
+        typed.destroySync();
+        const prepared = await conn.prepare(
+          `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${canonical}\n) AS "__eventlake_result"`,
+        );
+        if (signal.aborted) throw signal.reason;
+        // An aggregate does most of its work inside stream(): poll progress from here on.
+        clearInterval(progressTimer);
+        progressTimer = setInterval(() => {
+          try {
+            const p = conn.progress.percentage;
+            if (p >= 0) {
+              stats.progressPercentage = Math.min(100, p);
+              context.onProgress?.({ progressPercentage: stats.progressPercentage });
+            }
+          } catch {
+            // progress is advisory
+          }
+        }, this.#progressMs);
+        return { columns, result: await prepared.stream() };
+      };
+      let started: Awaited<ReturnType<typeof start>>;
+      try {
+        started = await start();
+      } catch (e) {
+        if (signal.aborted || lakeRefs.length === 0 || !this.#isVanishedLakeFile(e)) throw e;
+        // An import replaced a day's files between the _VERSION check and DuckDB opening them:
+        // rebuild the views from the new manifests and start once more.
+        for (const ref of lakeRefs) {
+          this.tableChanged(ref);
+          await this.#refreshLakeTable(ref, signal);
+        }
+        started = await start();
+      }
+      const { columns, result } = started;
+      const setupMs = performance.now() - startedAt;
       handedOver = true;
       const timer = progressTimer;
       const generator = this.#rows(conn, result, {
@@ -423,7 +444,7 @@ export class DuckDbEngine implements QueryEngine {
     conn: DuckDBConnection,
     result: { fetchChunk(): Promise<{ rowCount: number; getRows(): unknown[][] } | null> },
     o: {
-      timer: ReturnType<typeof setInterval>;
+      timer: ReturnType<typeof setInterval> | undefined;
       signal: AbortSignal;
       interrupt: () => void;
       profilePath: string;
@@ -543,6 +564,13 @@ export class DuckDbEngine implements QueryEngine {
     } catch {
       return undefined;
     }
+  }
+
+  /** Whether DuckDB failed because a lake file it was told to read is gone. */
+  #isVanishedLakeFile(error: unknown): boolean {
+    const message = error instanceof Error ? error.message : String(error);
+    return this.#lakeDir !== undefined && message.includes(this.#lakeDir) &&
+      /IO Error: (No files found|Cannot open file)/i.test(message);
   }
 
   #release(conn: DuckDBConnection): void {

@@ -369,3 +369,26 @@ Deno.test("DuckDbEngine stats: scanned bytes stay exact when DuckDB shortens the
     strictEqual(most.result.stats().inputRows, 2500);
   });
 });
+
+Deno.test("DuckDbEngine.execute() retries once when a landing replaced a day's files under a starting query", async () => {
+  await withEngine(async (engine, lakeDir) => {
+    deepStrictEqual((await run(engine, "SELECT count(*) FROM data_catalog.default.events")).rows, [[
+      "42",
+    ]]);
+    // The import lands a new version of 2023-01-02 and deletes the old file, but this query's
+    // _VERSION check happened just before: simulated by keeping the old _VERSION.
+    const table = join(lakeDir, "data_catalog/default/events");
+    const version = await Deno.readTextFile(join(table, "_VERSION"));
+    const old = JSON.parse(await Deno.readTextFile(join(table, "dt=2023-01-02/_MANIFEST.json")));
+    await landFixtureDays(lakeDir, DEFAULT_LAKE_TABLE, [{
+      date: "2023-01-02",
+      sql:
+        "SELECT TIMESTAMPTZ '2023-01-02 00:00:00+00' AS ts, 'k9' AS event_key, 1::DECIMAL(24,6) AS metric_value, MAP {'os': 'web'} AS user_properties FROM range(5)",
+    }]);
+    await Deno.writeTextFile(join(table, "_VERSION"), version);
+    await Deno.remove(join(table, old.files[0].key));
+    deepStrictEqual((await run(engine, "SELECT count(*) FROM data_catalog.default.events")).rows, [[
+      "35",
+    ]]);
+  });
+});
