@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Identity } from "@eventlake/dataquery";
 import type { CommandContext } from "./command.ts";
@@ -75,7 +76,7 @@ export async function openBackend(
       : localIdentity(io.env);
     if (values.bucket === "results" && config.sources.bucket.kind === "default") {
       // The default result bucket of embedded mode is made on first use.
-      await Deno.mkdir(join(values.resultsDir, values.bucket), { recursive: true });
+      await mkdir(join(values.resultsDir, values.bucket), { recursive: true });
     }
     return { backend: embeddedBackend(embedded, identity, values.home), config };
   } catch (error) {

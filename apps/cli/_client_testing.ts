@@ -5,21 +5,24 @@
  *
  * @module
  */
+import { mkdir, mkdtemp, open, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeEvents } from "@eventlake/parquet";
 import type { Event } from "@eventlake/schema";
+import type { QueryService } from "@eventlake/dataquery";
 import { type DayManifest, DEFAULT_LAKE_TABLE, lakeTablePrefix } from "@eventlake/storage";
-import { createApp } from "../gateway/app.ts";
+import { startServer } from "../gateway/server.ts";
 import { loadConfig } from "./config.ts";
-import { type EmbeddedService, openEmbeddedService } from "./_embedded.ts";
+import { openEmbeddedService } from "./_embedded.ts";
 
 /** A temporary home with a lake of `rows` events on 2023-01-01 (three event keys). */
 export async function makeHome(rows = 30): Promise<string> {
-  const home = await Deno.makeTempDir({ prefix: "eventlake-cli-test-" });
+  const home = await mkdtemp(join(tmpdir(), "eventlake-cli-test-"));
   const date = "2023-01-01";
   const tableDir = join(home, "lake", lakeTablePrefix(DEFAULT_LAKE_TABLE));
   const dayDir = join(tableDir, `dt=${date}`);
-  await Deno.mkdir(dayDir, { recursive: true });
+  await mkdir(dayDir, { recursive: true });
   const start = Date.UTC(2023, 0, 1);
   const events: Event[] = Array.from({ length: rows }, (_, i) => ({
     insert_id: `id-${i}`,
@@ -32,9 +35,16 @@ export async function makeHome(rows = 30): Promise<string> {
     platform_properties: { osname: "android", appversion: "1.0.0" },
   }));
   const name = "run1-000000.parquet";
-  const file = await Deno.open(join(dayDir, name), { write: true, create: true });
-  await writeEvents(events, file.writable);
-  const bytes = (await Deno.stat(join(dayDir, name))).size;
+  const file = await open(join(dayDir, name), "w");
+  try {
+    await writeEvents(
+      events,
+      new WritableStream({ write: async (chunk) => void await file.write(chunk) }),
+    );
+  } finally {
+    await file.close();
+  }
+  const bytes = (await stat(join(dayDir, name))).size;
   const manifest: DayManifest = {
     date,
     runId: "run1",
@@ -42,50 +52,58 @@ export async function makeHome(rows = 30): Promise<string> {
     files: [{ key: `dt=${date}/${name}`, rows, bytes }],
     rows,
   };
-  await Deno.writeTextFile(join(dayDir, "_MANIFEST.json"), JSON.stringify(manifest));
-  await Deno.writeTextFile(
+  await writeFile(join(dayDir, "_MANIFEST.json"), JSON.stringify(manifest));
+  await writeFile(
     join(tableDir, "_VERSION"),
     JSON.stringify({ token: "run1", changedAt: new Date().toISOString() }),
   );
   return home;
 }
 
-/** A gateway on a free port over the embedded service of `home`. */
+/** The gateway of `eventlake serve` on a free port, over a home the CLI shares. */
 export interface TestGateway {
   /** `http://127.0.0.1:<port>`. */
   url: string;
-  /** The service behind it. */
-  embedded: EmbeddedService;
-  /** A valid credential of `tester@example.com`. */
+  /** The server's query service. */
+  service: QueryService;
+  /** A valid credential of `tester@example.com`, made by the CLI's embedded wiring. */
   credentialId: string;
   /** Its secret. */
   credentialSecret: string;
-  /** Stops the server and the service. */
+  /** Stops the server. */
   close(): Promise<void>;
 }
 
-/** Starts the real gateway app (apps/gateway/app.ts) on 127.0.0.1 over `home`'s service. */
+/**
+ * Starts the real gateway (`startServer` of apps/gateway/server.ts, as `eventlake serve` does)
+ * on 127.0.0.1 over `home`. The credential is created first through the CLI's embedded service,
+ * so the server skips its first-start demo and both sides prove they share state and key.
+ */
 export async function startGateway(home: string): Promise<TestGateway> {
   const config = await loadConfig({ env: { EVENTLAKE_HOME: home }, cwd: home });
-  await Deno.mkdir(join(config.values.resultsDir, config.values.bucket), { recursive: true });
-  const embedded = await openEmbeddedService(config.values, { env: {} });
-  const app = createApp({ queryService: embedded.service, limits: { credentialCacheMs: 0 } });
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    app.fetch,
-  );
-  const { credentialId, credentialSecret } = await embedded.service.createCredential(
-    "tester@example.com",
-  );
+  const values = config.values;
+  const embedded = await openEmbeddedService(values, { engine: false });
+  let credential;
+  try {
+    credential = await embedded.service.createCredential("tester@example.com");
+  } finally {
+    await embedded.close();
+  }
+  await mkdir(join(values.resultsDir, values.bucket), { recursive: true });
+  const server = await startServer({
+    home,
+    port: 0,
+    lakeUrl: values.lakeUrl,
+    bucketsDir: values.resultsDir,
+    handleSignals: false,
+    writeLog: () => {},
+  });
   return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    embedded,
-    credentialId,
-    credentialSecret,
-    async close(): Promise<void> {
-      await server.shutdown();
-      await embedded.close();
-    },
+    url: server.url,
+    service: server.queryService,
+    credentialId: credential.credentialId,
+    credentialSecret: credential.credentialSecret,
+    close: () => server.shutdown(),
   };
 }
 

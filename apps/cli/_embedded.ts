@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
@@ -91,7 +92,7 @@ async function encryptionKey(
   }
   const path = join(home, "secret.key");
   try {
-    const text = (await Deno.readTextFile(path)).trim();
+    const text = (await readFile(path, "utf8")).trim();
     if (!KEY_RE.test(text)) {
       throw new InvalidArgumentError(
         `Invalid key file "${path}": expected 64 hex digits`,
@@ -100,24 +101,30 @@ async function encryptionKey(
     }
     return text;
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw mapFsError(error, path);
+    if (errno(error) !== "ENOENT") throw mapFsError(error, path);
   }
   const key = Array.from(crypto.getRandomValues(new Uint8Array(32)))
     .map((b) => b.toString(16).padStart(2, "0")).join("");
   try {
-    await Deno.mkdir(home, { recursive: true });
-    await Deno.writeTextFile(path, key + "\n", { createNew: true, mode: 0o600 });
+    await mkdir(home, { recursive: true });
+    await writeFile(path, key + "\n", { flag: "wx", mode: 0o600 });
     return key;
   } catch (error) {
     // Another process created it first: use theirs.
-    if (error instanceof Deno.errors.AlreadyExists) return (await Deno.readTextFile(path)).trim();
+    if (errno(error) === "EEXIST") return (await readFile(path, "utf8")).trim();
     throw mapFsError(error, path);
   }
 }
 
+/** The Node.js error code of a file-system error (`ENOENT`, …). */
+function errno(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
 function mapFsError(error: unknown, path: string): Error {
   if (error instanceof InvalidArgumentError) return error;
-  if (error instanceof Deno.errors.PermissionDenied) {
+  if (errno(error) === "EACCES" || errno(error) === "EPERM") {
     return new PermissionDeniedError(`Cannot use "${path}": permission denied`, { cause: error });
   }
   return new UnavailableError(
@@ -159,7 +166,7 @@ export async function openEmbeddedService(
   options: EmbeddedServiceOptions = {},
 ): Promise<EmbeddedService> {
   const env = options.env ?? {};
-  await Deno.mkdir(config.home, { recursive: true }).catch((e) => {
+  await mkdir(config.home, { recursive: true }).catch((e) => {
     throw mapFsError(e, config.home);
   });
   const key = await encryptionKey(config.home, env);

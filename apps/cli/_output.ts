@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { InvalidArgumentError, throwIfAborted } from "@eventlake/schema";
+import { open } from "node:fs/promises";
+import { InvalidArgumentError, PermissionDeniedError, throwIfAborted } from "@eventlake/schema";
 import { visibleWidth } from "./format.ts";
 import { didYouMean } from "./suggest.ts";
 
@@ -171,4 +172,64 @@ export async function writeRows(
     writer.releaseLock();
   }
   return count;
+}
+
+/** A file opened for writing, as a stream. */
+export interface FileSink {
+  /** Bytes written here go to the file. */
+  stream: WritableStream<Uint8Array>;
+  /** Closes the file (after the last write). */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates (or truncates) `path` and returns a stream into it.
+ *
+ * @example
+ * ```ts
+ * import { openFileSink, writeRows } from "./_output.ts";
+ * const dir = await Deno.makeTempDir();
+ * const file = await openFileSink(`${dir}/rows.csv`);
+ * await writeRows(file.stream, [{ name: "n" }], [["1"]], { format: "csv" });
+ * await file.close();
+ * console.log(await Deno.readTextFile(`${dir}/rows.csv`)); // "n\r\n1\r\n"
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function openFileSink(path: string): Promise<FileSink> {
+  let handle;
+  try {
+    handle = await open(path, "w");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === "ENOENT"
+      ? "its folder does not exist"
+      : code === "EISDIR"
+      ? "it is a folder"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    const options = { cause: error, details: { path } };
+    throw code === "EACCES" || code === "EPERM"
+      ? new PermissionDeniedError(`Cannot write "${path}": permission denied`, options)
+      : new InvalidArgumentError(`Cannot write "${path}": ${why}`, options);
+  }
+  const file = handle;
+  let closed = false;
+  return {
+    stream: new WritableStream<Uint8Array>({
+      async write(chunk) {
+        let offset = 0;
+        while (offset < chunk.length) {
+          const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
+          offset += bytesWritten;
+        }
+      },
+    }),
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await file.close();
+    },
+  };
 }

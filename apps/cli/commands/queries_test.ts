@@ -89,7 +89,7 @@ Deno.test("queries list and abort --endpoint go through the gateway", async () =
       EVENTLAKE_CREDENTIAL_ID: gateway.credentialId,
       EVENTLAKE_CREDENTIAL_SECRET: gateway.credentialSecret,
     };
-    const submitted = await gateway.embedded.service.submit(
+    const submitted = await gateway.service.submit(
       { name: "tester@example.com" },
       {
         query: "SELECT sum(i) FROM range(1000000000000) t(i)",
@@ -105,7 +105,7 @@ Deno.test("queries list and abort --endpoint go through the gateway", async () =
     deepStrictEqual(JSON.parse(abort.stdoutText()), {
       queryInfo: { queryId: id, state: "ABORTED" },
     });
-    strictEqual(await gateway.embedded.service.settled(id), "ABORTED");
+    strictEqual(await gateway.service.settled(id), "ABORTED");
   } finally {
     await gateway.close();
     await Deno.remove(home, { recursive: true });

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { QueryResultResponse, SubmitQueryInput } from "@eventlake/dataquery";
 import {
@@ -26,7 +27,7 @@ import { formatCount } from "../format.ts";
 import { write } from "../io.ts";
 import type { QueryBackend } from "../_client.ts";
 import { openBackend } from "../_client_open.ts";
-import { type OutputFormat, parseOutputFormat, writeRows } from "../_output.ts";
+import { openFileSink, type OutputFormat, parseOutputFormat, writeRows } from "../_output.ts";
 import { integerFlag } from "./export.ts";
 
 /** Reads all of a byte stream as UTF-8 text. */
@@ -58,9 +59,9 @@ async function readSql(context: CommandContext): Promise<string> {
   } else if (file !== undefined && file !== "-") {
     const path = resolve(io.cwd, file);
     try {
-      sql = await Deno.readTextFile(path, { signal: context.signal });
+      sql = await readFile(path, { encoding: "utf8", signal: context.signal });
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
+      if ((error as { code?: string }).code === "ENOENT") {
         const { NotFoundError } = await import("@eventlake/schema");
         throw new NotFoundError(`Cannot read SQL file "${file}": it does not exist`);
       }
@@ -181,21 +182,14 @@ export async function queryCommand(context: CommandContext): Promise<number> {
       const out = flags.out as string | undefined;
       if (out !== undefined && out !== "-") {
         const path = resolve(io.cwd, out);
-        const file = await Deno.open(path, { write: true, create: true, truncate: true });
+        const file = await openFileSink(path);
         try {
-          rows = await writeRows(file.writable, columns, backend.rows(result, { signal }), {
+          rows = await writeRows(file.stream, columns, backend.rows(result, { signal }), {
             format,
             signal,
           });
         } finally {
-          // Closing the stream (not only the file) is what puts the last bytes on disk.
-          await file.writable.close().catch(() => {
-            try {
-              file.close();
-            } catch {
-              // already closed
-            }
-          });
+          await file.close();
         }
       } else {
         rows = await writeRows(io.stdout, columns, backend.rows(result, { signal }), {

@@ -266,8 +266,8 @@ Deno.test("query --endpoint: Ctrl-C aborts the query on the server and exits 130
     controller.abort();
     strictEqual(await done, 130);
     const id = /Query ([\w-]+)/.exec(io.stderrText())![1];
-    await gateway.embedded.service.settled(id);
-    const result = await gateway.embedded.service.get({ name: "tester@example.com" }, id);
+    await gateway.service.settled(id);
+    const result = await gateway.service.get({ name: "tester@example.com" }, id);
     strictEqual(result.queryInfo.state, "ABORTED");
   } finally {
     await gateway.close();
