@@ -41,6 +41,16 @@ export type ClaimResult =
   /** The id was marked as seen on an earlier day: a cross-day duplicate. */
   | "earlier";
 
+/** The typed arrays of an {@linkcode InsertIdSet}, to hand a shared set to a worker. */
+export interface InsertIdSetState {
+  /** Four 32-bit words per slot. */
+  keys: Uint32Array;
+  /** One flag byte per slot. */
+  flags: Uint8Array;
+  /** Number of distinct ids. */
+  size: number;
+}
+
 /**
  * A set of `insert_id`s as exact 128-bit keys (see the module documentation), with two marks
  * per id for the importer: "seen on an earlier day" and "claimed" (a row with this id was kept).
@@ -63,20 +73,49 @@ export class InsertIdSet {
   #flags: Uint8Array;
   #capacity: number;
   #size = 0;
+  #attached = false;
   #k0 = 0;
   #k1 = 0;
   #k2 = 0;
   #k3 = 0;
 
-  /** Creates an empty set sized for `expected` ids (it grows beyond that when needed). */
-  constructor(options: { expected?: number } = {}) {
+  /**
+   * Creates an empty set sized for `expected` ids (it grows beyond that when needed). With
+   * `shared`, its memory is a `SharedArrayBuffer`, so workers can {@linkcode attach} to it.
+   */
+  constructor(options: { expected?: number; shared?: boolean } = {}) {
     const expected = options.expected ?? 1024;
     if (!Number.isSafeInteger(expected) || expected < 0) {
       throw new RangeError(`expected must be a non-negative integer: got ${expected}`);
     }
     this.#capacity = Math.max(16, Math.ceil(expected / TARGET_LOAD));
-    this.#keys = new Uint32Array(this.#capacity * 4);
-    this.#flags = new Uint8Array(this.#capacity);
+    if (options.shared) {
+      this.#keys = new Uint32Array(new SharedArrayBuffer(this.#capacity * 16));
+      this.#flags = new Uint8Array(new SharedArrayBuffer(this.#capacity));
+    } else {
+      this.#keys = new Uint32Array(this.#capacity * 4);
+      this.#flags = new Uint8Array(this.#capacity);
+    }
+  }
+
+  /**
+   * A view of a set built elsewhere (e.g. shared with a worker). An attached set only claims:
+   * `add`/`markEarlier` stay with the owner, and a claim of an id the owner never added is
+   * answered `"new"` without adding it. Claims are atomic across threads.
+   */
+  static attach(state: InsertIdSetState): InsertIdSet {
+    const set = new InsertIdSet({ expected: 0 });
+    set.#keys = state.keys;
+    set.#flags = state.flags;
+    set.#capacity = state.flags.length;
+    set.#size = state.size;
+    set.#attached = true;
+    return set;
+  }
+
+  /** The set's typed arrays (shared when created with `shared`). */
+  get state(): InsertIdSetState {
+    return { keys: this.#keys, flags: this.#flags, size: this.#size };
   }
 
   /** Number of distinct ids in the set. */
@@ -91,6 +130,7 @@ export class InsertIdSet {
 
   /** Adds an id; returns `true` when it was not in the set yet. */
   add(id: string): boolean {
+    this.#owner("add");
     this.#load(id);
     const before = this.#size;
     this.#insert();
@@ -105,6 +145,7 @@ export class InsertIdSet {
 
   /** Marks `id` as seen on an earlier day, when it is in the set; returns whether it was. */
   markEarlier(id: string): boolean {
+    this.#owner("markEarlier");
     this.#load(id);
     const slot = this.#find();
     if (slot < 0) return false;
@@ -119,12 +160,21 @@ export class InsertIdSet {
   claim(id: string): ClaimResult {
     this.#load(id);
     let slot = this.#find();
-    if (slot < 0) slot = this.#insert();
-    const flags = this.#flags[slot];
-    if (flags & EARLIER) return "earlier";
-    if (flags & CLAIMED) return "in_day";
-    this.#flags[slot] = flags | CLAIMED;
-    return "new";
+    if (slot < 0) {
+      if (this.#attached) return "new";
+      slot = this.#insert();
+    }
+    const all = this.#flags;
+    for (;;) {
+      const flags = Atomics.load(all, slot);
+      if (flags & EARLIER) return "earlier";
+      if (flags & CLAIMED) return "in_day";
+      if (Atomics.compareExchange(all, slot, flags, flags | CLAIMED) === flags) return "new";
+    }
+  }
+
+  #owner(what: string): void {
+    if (this.#attached) throw new TypeError(`Cannot ${what}() on an attached InsertIdSet`);
   }
 
   /** Puts the 128-bit key of `id` into `#k0..#k3`. */
@@ -232,8 +282,13 @@ export class InsertIdSet {
     const oldKeys = this.#keys, oldFlags = this.#flags, oldCap = this.#capacity;
     const saved = [this.#k0, this.#k1, this.#k2, this.#k3];
     this.#capacity = oldCap * 2;
-    this.#keys = new Uint32Array(this.#capacity * 4);
-    this.#flags = new Uint8Array(this.#capacity);
+    if (oldKeys.buffer instanceof SharedArrayBuffer) {
+      this.#keys = new Uint32Array(new SharedArrayBuffer(this.#capacity * 16));
+      this.#flags = new Uint8Array(new SharedArrayBuffer(this.#capacity));
+    } else {
+      this.#keys = new Uint32Array(this.#capacity * 4);
+      this.#flags = new Uint8Array(this.#capacity);
+    }
     this.#size = 0;
     for (let s = 0; s < oldCap; s++) {
       if (oldFlags[s] === 0) continue;

@@ -41,6 +41,16 @@ import {
 import { InsertIdSet } from "./dedup.ts";
 import { beginLanding, type LakeLocation } from "./land.ts";
 import { forEachInsertId, parquetRowCount } from "./_import_ids.ts";
+import {
+  abortOutput,
+  closeOutput,
+  type FinishedFile,
+  importPart,
+  type PartContext,
+  PartError,
+  Reasons,
+} from "./_import_part.ts";
+import { importInWorkers } from "./_import_pool.ts";
 import { storeSource } from "./_import_source.ts";
 import { addDays } from "./_import_time.ts";
 
@@ -193,6 +203,13 @@ export interface RunImportOptions {
   now?: () => number;
   /** How to wait (default a timer): tests pass a fake one. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Worker threads importing parts in parallel (default: 2 for a day of 200,000 rows or more on
+   * a machine with 2 cores or more; at most one per part; 1 imports in this thread). Stores stay
+   * on this thread either way. Which copy of an in-day duplicate is kept is then not specified
+   * when the copies sit in different parts (copies share their `insert_id`: the same event).
+   */
+  workers?: number;
   /** Cancels the run: it then rejects with `AbortedError` and the lake keeps its previous day. */
   signal?: AbortSignal;
 }
@@ -200,7 +217,14 @@ export interface RunImportOptions {
 const DEFAULT_WINDOW = 7;
 const DEFAULT_POLL_MS = 60_000;
 const DEFAULT_ROWS_PER_FILE = 2_000_000;
-const UPPER_HEX = /[A-F]/;
+
+/** Rows below which starting workers costs more than it saves. */
+const WORKER_MIN_ROWS = 200_000;
+
+function defaultWorkers(rows: number): number {
+  if (rows < WORKER_MIN_ROWS) return 1;
+  return (globalThis.navigator?.hardwareConcurrency ?? 1) >= 2 ? 2 : 1;
+}
 
 /** A fresh run id: sortable by start time, unique. */
 export function newRunId(now: number = Date.now()): string {
@@ -254,36 +278,6 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-/** Rejections by rule, with a few samples each. */
-class Reasons {
-  #byRule = new Map<string, RejectionReason>();
-  constructor(readonly samples: number) {}
-  add(rule: string, file: string, row: number, message: string): void {
-    let r = this.#byRule.get(rule);
-    if (r === undefined) {
-      r = { rule, count: 0, samples: [] };
-      this.#byRule.set(rule, r);
-    }
-    r.count++;
-    if (r.samples.length < this.samples) r.samples.push({ file, row, message });
-  }
-  list(): RejectionReason[] {
-    return [...this.#byRule.values()].sort((a, b) => b.count - a.count);
-  }
-}
-
-function ruleOf(problem: Problem): string {
-  const column = problem.path.split(".")[0] || "row";
-  return `${column}.${problem.rule}`;
-}
-
-/** A file-level failure of one part, kept apart from failures of the run's own machinery. */
-class PartError extends Error {
-  constructor(readonly key: string, readonly kind: string, readonly error: EventlakeError) {
-    super(error.message);
-  }
 }
 
 /**
@@ -420,7 +414,7 @@ export async function runImport(
       total += rows;
     }
     // Allocated once at its final size; memory follows the day, not the window.
-    const dayIds = new InsertIdSet({ expected: total });
+    const dayIds = new InsertIdSet({ expected: total, shared: true });
     for (const part of status.parts) {
       await partIds(source.store, part.key, part.size, (id) => void dayIds.add(id), signal);
     }
@@ -446,87 +440,56 @@ export async function runImport(
     // 3. Stream, check, de-duplicate, write.
     t = now();
     await progress("import", total);
-    const files: LakeFile[] = [];
-    let current: { file: ReturnType<typeof landing.newFile>; writer: EventBatchWriter } | undefined;
-    const closeCurrent = async () => {
-      if (!current) return;
-      const summary = await current.writer.close({ signal });
-      const info = await current.file.written;
-      files.push({ key: current.file.key, rows: summary.rows, bytes: info.size });
-      current = undefined;
-    };
-    try {
-      for (const part of status.parts) {
-        const invalid: number[] = [];
-        let nextRow = 0;
-        let p = 0;
-        const onInvalidRow = (error: InvalidArgumentError) => {
-          const row = Number(error.details.row ?? -1);
-          invalid.push(row);
-          report.rowsRead++;
-          report.rowsRejected++;
-          reasons.add("row.unreadable", part.key, row, error.message);
-        };
-        const batches = readEventBatches(storeSource(source.store, part.key, part.size), {
-          signal,
-          name: part.key,
-          onInvalidRow,
-          onVariant: (v: ParquetVariant) => void variants.add(v.id),
-        });
-        try {
-          for await (const batch of batches) {
-            for (let b = 0; b < batch.length; b++) {
-              while (p < invalid.length && invalid[p] === nextRow) {
-                p++;
-                nextRow++;
-              }
-              const row = nextRow++;
-              const event: Event = batch[b];
-              report.rowsRead++;
-              const problems = checkEvent(event);
-              if (problems.length > 0) {
-                report.rowsRejected++;
-                reasons.add(
-                  ruleOf(problems[0]),
-                  part.key,
-                  row,
-                  problems.map((x) => x.message).join("; "),
-                );
-                continue;
-              }
-              const claim = dayIds.claim(event.insert_id);
-              if (claim !== "new") {
-                report.rowsDuplicate++;
-                if (claim === "earlier") report.rowsDuplicateEarlier++;
-                continue;
-              }
-              if (UPPER_HEX.test(event.insert_id)) event.insert_id = event.insert_id.toLowerCase();
-              if (current === undefined) {
-                const file = landing.newFile();
-                current = {
-                  file,
-                  writer: new EventBatchWriter(file.sink, { rowGroupSize: options.rowGroupSize }),
-                };
-              }
-              if (current.writer.append(event)) await current.writer.drain({ signal });
-              report.rowsAccepted++;
-              if (current.writer.rows >= maxRowsPerFile) await closeCurrent();
-            }
-            await progress("import", total);
-          }
-        } catch (error) {
-          if (signal?.aborted || error instanceof AbortedError) throw error;
-          const e = toEventlakeError(error);
-          if (e.code === "INVALID_ARGUMENT" || e.code === "NOT_FOUND") {
-            throw new PartError(part.key, "unreadable", e);
-          }
-          throw error;
-        }
+    const files: FinishedFile[] = [];
+    const workers = Math.min(options.workers ?? defaultWorkers(total), status.parts.length);
+    if (workers > 1) {
+      const pooled = await importInWorkers(status.parts, {
+        workers,
+        store: source.store,
+        ids: dayIds,
+        landing,
+        rowGroupSize: options.rowGroupSize,
+        maxRowsPerFile,
+        samples: options.samplesPerReason ?? 5,
+        signal,
+        onRows: (n) => {
+          report.rowsRead += n;
+          return progress("import", total);
+        },
+      });
+      report.rowsRead = 0;
+      for (const c of pooled.counts) {
+        report.rowsRead += c.rowsRead;
+        report.rowsAccepted += c.rowsAccepted;
+        report.rowsRejected += c.rowsRejected;
+        report.rowsDuplicate += c.rowsDuplicate;
+        report.rowsDuplicateEarlier += c.rowsDuplicateEarlier;
       }
-      await closeCurrent();
-    } catch (error) {
-      await current?.writer.abort(error).catch(() => {});
-      throw error;
+      for (const r of pooled.reasons) reasons.merge(r);
+      for (const v of pooled.variants) variants.add(v);
+      files.push(...pooled.files);
+    } else {
+      const ctx: PartContext = {
+        ids: dayIds,
+        counts: report,
+        reasons,
+        variants,
+        newFile: () => Promise.resolve(landing.newFile()),
+        files,
+        rowGroupSize: options.rowGroupSize,
+        maxRowsPerFile,
+        signal,
+        onBatch: () => progress("import", total),
+      };
+      try {
+        for (const part of status.parts) {
+          await importPart(ctx, part.key, storeSource(source.store, part.key, part.size));
+        }
+        await closeOutput(ctx);
+      } catch (error) {
+        await abortOutput(ctx, error);
+        throw error;
+      }
     }
     report.timings.importMs = now() - t;
 

@@ -270,3 +270,59 @@ Deno.test("runImport() counts a row the reader cannot build (null event_key) as 
   ok(unreadable.samples[0].message.includes("event_key"), unreadable.samples[0].message);
   strictEqual(report.rowsRead, report.rowsAccepted + report.rowsRejected);
 });
+
+Deno.test("runImport() with 2 workers: same counts as in-process, failures and abort keep the old day", async () => {
+  const { source, lake } = stores();
+  const a = events(400, 1), b = events(300, 2);
+  const bad: Event = { ...b[0], insert_id: "bad" };
+  await writeDay(source, P, D, [[...a, a[1]], [...b, a[2], bad]]);
+  const one = await runImport({ store: source, prefix: P }, D, { lake: { store: lake } });
+  const two = await runImport({ store: source, prefix: P }, D, {
+    lake: { store: lake },
+    workers: 2,
+    rowGroupSize: 100,
+    maxRowsPerFile: 250,
+  });
+  for (const r of [one, two]) {
+    strictEqual(r.status, "PARTIAL");
+    deepStrictEqual([r.rowsRead, r.rowsAccepted, r.rowsRejected, r.rowsDuplicate], [
+      703,
+      700,
+      1,
+      2,
+    ]);
+  }
+  ok(two.landed.length >= 3, JSON.stringify(two.landed));
+  deepStrictEqual(await landedIds(lake, D), [...a, ...b].map((e) => e.insert_id).sort());
+  // A corrupt second part fails the run; the landed day stays.
+  const bytes = await source.read(`${P}dt=${D}/000000000001.parquet`);
+  const broken = bytes.slice();
+  for (let i = 8; i < 600; i++) broken[i] = 0xff;
+  await source.write(`${P}dt=${D}/000000000001.parquet`, broken);
+  const failed = await runImport({ store: source, prefix: P }, D, {
+    lake: { store: lake },
+    workers: 2,
+  });
+  strictEqual(failed.status, "FAILED");
+  ok(failed.error?.message.includes("000000000001.parquet"), String(failed.error?.message));
+  strictEqual((await readDayManifest(lake, DEFAULT_LAKE_TABLE, D))?.runId, two.runId);
+  await source.write(`${P}dt=${D}/000000000001.parquet`, bytes);
+  const stop = new AbortController();
+  await rejects(
+    runImport({ store: source, prefix: P }, D, {
+      lake: { store: lake },
+      workers: 2,
+      rowGroupSize: 50,
+      signal: stop.signal,
+      onProgress: (p) => {
+        if (p.phase === "import" && p.rowsRead > 0) stop.abort();
+      },
+    }),
+    AbortedError,
+  );
+  strictEqual((await readDayManifest(lake, DEFAULT_LAKE_TABLE, D))?.runId, two.runId);
+  deepStrictEqual(
+    (await keysUnder(lake, TABLE_DAY)).filter((k) => !k.includes(two.runId)),
+    [`${TABLE_DAY}_MANIFEST.json`],
+  );
+});

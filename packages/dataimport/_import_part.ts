@@ -1,0 +1,189 @@
+/**
+ * Importing one part: read → check → claim the id → write, with the counters, the rejection
+ * reasons and the rotation of output files. Used in-process and by `_import_worker.ts`.
+ *
+ * @module
+ */
+import {
+  AbortedError,
+  checkEvent,
+  type Event,
+  type EventlakeError,
+  type InvalidArgumentError,
+  type Problem,
+  toEventlakeError,
+} from "@eventlake/schema";
+import { type ByteSource, EventBatchWriter, readEventBatches } from "@eventlake/parquet";
+import type { InsertIdSet } from "./dedup.ts";
+
+/** Rows counted by a part (or a run). */
+export interface PartCounts {
+  rowsRead: number;
+  rowsAccepted: number;
+  rowsRejected: number;
+  rowsDuplicate: number;
+  rowsDuplicateEarlier: number;
+}
+
+/** Rows rejected for one rule. */
+export interface ReasonEntry {
+  rule: string;
+  count: number;
+  samples: { file: string; row: number; message: string }[];
+}
+
+/** Rejections by rule, with a few samples each. */
+export class Reasons {
+  #byRule = new Map<string, ReasonEntry>();
+  constructor(readonly samples: number) {}
+  add(rule: string, file: string, row: number, message: string): void {
+    let r = this.#byRule.get(rule);
+    if (r === undefined) {
+      r = { rule, count: 0, samples: [] };
+      this.#byRule.set(rule, r);
+    }
+    r.count++;
+    if (r.samples.length < this.samples) r.samples.push({ file, row, message });
+  }
+  merge(entries: readonly ReasonEntry[]): void {
+    for (const e of entries) {
+      let r = this.#byRule.get(e.rule);
+      if (r === undefined) {
+        r = { rule: e.rule, count: 0, samples: [] };
+        this.#byRule.set(e.rule, r);
+      }
+      r.count += e.count;
+      for (const s of e.samples) if (r.samples.length < this.samples) r.samples.push(s);
+    }
+  }
+  list(): ReasonEntry[] {
+    return [...this.#byRule.values()].sort((a, b) => b.count - a.count);
+  }
+}
+
+/** A part-level failure (unreadable, corrupt or of another schema). */
+export class PartError extends Error {
+  constructor(readonly key: string, readonly kind: string, readonly error: EventlakeError) {
+    super(error.message);
+  }
+}
+
+/** An output file being written. */
+export interface OutputFile {
+  key: string;
+  sink: WritableStream<Uint8Array>;
+  /** Resolves to the file's size once stored. */
+  written: Promise<{ size: number }>;
+}
+
+/** What a finished output file holds. */
+export interface FinishedFile {
+  key: string;
+  rows: number;
+  bytes: number;
+}
+
+/** Everything {@linkcode importPart} needs. */
+export interface PartContext {
+  ids: InsertIdSet;
+  counts: PartCounts;
+  reasons: Reasons;
+  variants: Set<string>;
+  newFile: () => Promise<OutputFile>;
+  files: FinishedFile[];
+  rowGroupSize?: number;
+  maxRowsPerFile: number;
+  signal?: AbortSignal;
+  onBatch?: () => void | Promise<void>;
+  /** The output file left open between parts (same worker or process). */
+  current?: { file: OutputFile; writer: EventBatchWriter };
+}
+
+const UPPER_HEX = /[A-F]/;
+
+function ruleOf(problem: Problem): string {
+  const column = problem.path.split(".")[0] || "row";
+  return `${column}.${problem.rule}`;
+}
+
+/** Closes the open output file, if any. */
+export async function closeOutput(ctx: PartContext): Promise<void> {
+  const current = ctx.current;
+  if (!current) return;
+  ctx.current = undefined;
+  const summary = await current.writer.close({ signal: ctx.signal });
+  const info = await current.file.written;
+  ctx.files.push({ key: current.file.key, rows: summary.rows, bytes: info.size });
+}
+
+/** Aborts the open output file, if any. */
+export async function abortOutput(ctx: PartContext, reason: unknown): Promise<void> {
+  const current = ctx.current;
+  ctx.current = undefined;
+  await current?.writer.abort(reason).catch(() => {});
+}
+
+/** Imports one part into the context's output files. */
+export async function importPart(ctx: PartContext, key: string, source: ByteSource): Promise<void> {
+  const { counts, reasons, ids, signal } = ctx;
+  const invalid: number[] = [];
+  let nextRow = 0;
+  let p = 0;
+  const onInvalidRow = (error: InvalidArgumentError) => {
+    const row = Number(error.details.row ?? -1);
+    invalid.push(row);
+    counts.rowsRead++;
+    counts.rowsRejected++;
+    reasons.add("row.unreadable", key, row, error.message);
+  };
+  const batches = readEventBatches(source, {
+    signal,
+    name: key,
+    onInvalidRow,
+    onVariant: (v) => void ctx.variants.add(v.id),
+  });
+  try {
+    for await (const batch of batches) {
+      for (let b = 0; b < batch.length; b++) {
+        while (p < invalid.length && invalid[p] === nextRow) {
+          p++;
+          nextRow++;
+        }
+        const row = nextRow++;
+        const event: Event = batch[b];
+        counts.rowsRead++;
+        const problems = checkEvent(event);
+        if (problems.length > 0) {
+          counts.rowsRejected++;
+          reasons.add(ruleOf(problems[0]), key, row, problems.map((x) => x.message).join("; "));
+          continue;
+        }
+        const claim = ids.claim(event.insert_id);
+        if (claim !== "new") {
+          counts.rowsDuplicate++;
+          if (claim === "earlier") counts.rowsDuplicateEarlier++;
+          continue;
+        }
+        if (UPPER_HEX.test(event.insert_id)) event.insert_id = event.insert_id.toLowerCase();
+        if (ctx.current === undefined) {
+          const file = await ctx.newFile();
+          ctx.current = {
+            file,
+            writer: new EventBatchWriter(file.sink, { rowGroupSize: ctx.rowGroupSize }),
+          };
+        }
+        if (ctx.current.writer.append(event)) await ctx.current.writer.drain({ signal });
+        counts.rowsAccepted++;
+        if (ctx.current.writer.rows >= ctx.maxRowsPerFile) await closeOutput(ctx);
+      }
+      await ctx.onBatch?.();
+    }
+  } catch (error) {
+    if (signal?.aborted || error instanceof AbortedError) throw error;
+    const e = toEventlakeError(error);
+    if (e.code === "INVALID_ARGUMENT" || e.code === "NOT_FOUND") {
+      throw new PartError(key, "unreadable", e);
+    }
+    throw error;
+  }
+}

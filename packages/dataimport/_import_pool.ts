@@ -1,0 +1,167 @@
+/**
+ * The main-thread side of parallel imports: hands parts to `_import_worker.ts` workers, serves
+ * their byte-range reads and file writes from the stores (which never leave this thread), and
+ * merges their counts.
+ *
+ * @module
+ */
+import { AbortedError, type ErrorCode, EventlakeError } from "@eventlake/schema";
+import type { ObjectInfo, ObjectStore } from "@eventlake/storage";
+import type { InsertIdSet } from "./dedup.ts";
+import type { DayLanding } from "./land.ts";
+import { type FinishedFile, type PartCounts, PartError, type ReasonEntry } from "./_import_part.ts";
+import type { FromWorker, ToWorker } from "./_import_worker.ts";
+
+/** What the workers did, merged. */
+export interface PoolResult {
+  counts: PartCounts[];
+  reasons: ReasonEntry[][];
+  variants: string[];
+  files: FinishedFile[];
+}
+
+/** Options of {@linkcode importInWorkers}. */
+export interface PoolOptions {
+  workers: number;
+  store: ObjectStore;
+  ids: InsertIdSet;
+  landing: DayLanding;
+  rowGroupSize?: number;
+  maxRowsPerFile: number;
+  samples: number;
+  signal?: AbortSignal;
+  onRows: (delta: number) => void | Promise<void>;
+}
+
+/** Imports `parts` with `options.workers` workers; rejects with the first failure. */
+export function importInWorkers(
+  parts: readonly ObjectInfo[],
+  options: PoolOptions,
+): Promise<PoolResult> {
+  const { store, landing, signal } = options;
+  const result: PoolResult = { counts: [], reasons: [], variants: [], files: [] };
+  const workers: Worker[] = [];
+  const writers = new Map<string, WritableStreamDefaultWriter<Uint8Array>>();
+  const written = new Map<string, Promise<ObjectInfo>>();
+  let next = 0;
+  let finished = 0;
+  let settled = false;
+
+  return new Promise<PoolResult>((resolve, reject) => {
+    const stop = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      for (const w of workers) w.terminate();
+      for (const writer of writers.values()) writer.abort(error).catch(() => {});
+      signal?.removeEventListener("abort", onAbort);
+      reject(error);
+    };
+    const onAbort = () => stop(new AbortedError("Import aborted", { cause: signal?.reason }));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+
+    const count = Math.max(1, Math.min(options.workers, parts.length));
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(new URL("./_import_worker.ts", import.meta.url), {
+        type: "module",
+      });
+      workers.push(worker);
+      const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
+      const feed = () => {
+        if (next < parts.length) {
+          const part = parts[next++];
+          send({ t: "part", key: part.key, size: part.size });
+        } else {
+          send({ t: "finish" });
+        }
+      };
+      const reply = (id: number, extra: Partial<Extract<ToWorker, { t: "reply" }>> = {}) =>
+        send({ t: "reply", id, ...extra }, extra.bytes ? [extra.bytes.buffer as ArrayBuffer] : []);
+      const guard = (id: number, work: () => Promise<void>) => {
+        work().catch((error) => {
+          if (!settled) {
+            reply(id, { error: error instanceof Error ? error.message : String(error) });
+          }
+          stop(error);
+        });
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        stop(new EventlakeError("INTERNAL", `Import worker failed: ${event.message}`));
+      };
+      worker.onmessage = (event: MessageEvent<FromWorker>) => {
+        if (settled) return;
+        const m = event.data;
+        switch (m.t) {
+          case "read":
+            guard(m.id, async () => {
+              const len = Math.max(0, m.length);
+              const bytes = len === 0
+                ? new Uint8Array(0)
+                : await store.read(m.key, { range: { offset: m.offset, length: len }, signal });
+              const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+                ? bytes
+                : bytes.slice();
+              reply(m.id, { bytes: own });
+            });
+            return;
+          case "open":
+            guard(m.id, () => {
+              const file = landing.newFile();
+              writers.set(file.key, file.sink.getWriter());
+              written.set(file.key, file.written);
+              reply(m.id, { key: file.key });
+              return Promise.resolve();
+            });
+            return;
+          case "chunk":
+            guard(m.id, async () => {
+              await writers.get(m.key)!.write(m.bytes);
+              reply(m.id);
+            });
+            return;
+          case "close":
+            guard(m.id, async () => {
+              await writers.get(m.key)!.close();
+              writers.delete(m.key);
+              const info = await written.get(m.key)!;
+              reply(m.id, { size: info.size });
+            });
+            return;
+          case "progress":
+            void Promise.resolve(options.onRows(m.rows)).catch(stop);
+            return;
+          case "part-done":
+            feed();
+            return;
+          case "finished":
+            result.counts.push(m.counts);
+            result.reasons.push(m.reasons);
+            result.variants.push(...m.variants);
+            result.files.push(...m.files);
+            worker.terminate();
+            if (++finished === count && !settled) {
+              settled = true;
+              signal?.removeEventListener("abort", onAbort);
+              result.files.sort((a, b) => a.key < b.key ? -1 : 1);
+              resolve(result);
+            }
+            return;
+          case "failed": {
+            const error = new EventlakeError(m.code as ErrorCode, m.message);
+            stop(m.key !== undefined ? new PartError(m.key, "unreadable", error) : error);
+            return;
+          }
+        }
+      };
+      send({
+        t: "init",
+        ids: options.ids.state,
+        rowGroupSize: options.rowGroupSize,
+        maxRowsPerFile: options.maxRowsPerFile,
+        samples: options.samples,
+      });
+      feed();
+    }
+  });
+}
