@@ -56,6 +56,10 @@ Deno.test("gateway end to end over a socket: first start bootstraps, the README 
       const total = (result.queryData as string[][]).reduce((s, r) => s + Number(r[1]), 0);
       strictEqual(total, 500);
       ok(await Deno.stat(`${home}/buckets/results/demo`));
+      const page = await fetch(`${server.url}/`);
+      strictEqual(page.status, 200, "the web console is mounted at /");
+      ok((page.headers.get("content-type") ?? "").startsWith("text/html"));
+      await page.body?.cancel();
 
       // In-flight work survives a shutdown: the queued query finishes, then the server stops.
       const again = await fetch(`${server.url}/v1/data-query/query`, {

@@ -36,6 +36,7 @@ import { createApp, type GatewayEnv } from "./app.ts";
 import { createJsonLogger, type Logger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { createLocalImportService, type LocalImportService } from "./import_service.ts";
+import { createConsoleApp } from "./console/mod.ts";
 
 /** Options of {@linkcode startServer}. */
 export interface StartServerOptions {
@@ -224,10 +225,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     lake: lakeStore,
     lakeRoot,
   });
+  const buckets = createLocalBucketResolver(bucketsDir);
   const service = createQueryService({
     engine,
     statePath: join(home, "dataquery.sqlite"),
-    buckets: createLocalBucketResolver(bucketsDir),
+    buckets,
     encryptionKey: options.encryptionKey ?? await loadOrCreateKey(home),
     lakeStore,
     lakeRoot,
@@ -261,6 +263,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     logger,
     metrics,
     isDraining: () => draining,
+    console: createConsoleApp({
+      queryService: service,
+      buckets,
+      defaults: {
+        dataSource: DEFAULT_LAKE_TABLE.dataSource,
+        database: DEFAULT_LAKE_TABLE.database,
+        bucketName: "results",
+        path: "console",
+      },
+    }),
   });
 
   const ready = Promise.withResolvers<{ port: number; hostname: string }>();
@@ -353,16 +365,32 @@ export function bootstrapMessage(b: BootstrapResult, url: string): string {
   ].join("\n");
 }
 
-if (import.meta.main) {
+/**
+ * The command line of `deno run -A apps/gateway/server.ts` (and `main.ts`):
+ * `[--port N] [--home DIR]` (home default `$EVENTLAKE_HOME`, else `~/.eventlake`). Prints a first
+ * start's credential on stdout, then serves until SIGTERM/SIGINT.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveFromCommandLine } from "./server.ts";
+ * await serveFromCommandLine(["--port", "8080"]);
+ * ```
+ */
+export async function serveFromCommandLine(args: string[]): Promise<void> {
   const { values } = parseArgs({
-    args: Deno.args,
+    args,
     options: { port: { type: "string" }, home: { type: "string" } },
   });
   const home = values.home ?? Deno.env.get("EVENTLAKE_HOME") ??
     join(Deno.env.get("HOME") ?? ".", ".eventlake");
   const port = values.port === undefined ? 8080 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError(`Invalid port "${values.port}": expected 0-65535`);
+  }
   const server = await startServer({ home, port });
   if (server.bootstrap) console.log(bootstrapMessage(server.bootstrap, server.url));
   console.error(`eventlake gateway listening on ${server.url} (home ${home})`);
   await server.finished;
 }
+
+if (import.meta.main) await serveFromCommandLine(Deno.args);
