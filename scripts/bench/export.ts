@@ -2,9 +2,12 @@
  * Producer benchmark: `exportEvents` (NDJSON file → local `dt=` partitions) and
  * `validatePartitions` (the same partitions), each against references measured in the same run:
  *
- * - export vs the sum of its two unavoidable parts done alone: `JSON.parse` + `validateEventInput`
- *   of every line, and `writeEvents` of the already-parsed events to one local file. The ratio
- *   is what reading, day grouping, part rolling and the partition protocol add.
+ * - export vs the same work as one in-memory loop: every line of the text already in memory
+ *   through `JSON.parse` + `validateEventInput` straight into one `writeEvents` to one local
+ *   file. The ratio is what streaming the input file, day grouping, the insert_id set, part
+ *   rolling and the partition protocol add. (Feeding `writeEvents` pre-built events is not a
+ *   fair floor: parsed strings are fresh objects whose hashes the writer's dictionaries must
+ *   compute, while generated events share pooled strings.)
  * - validate vs `readEventBatches` of the same part files alone (the reader the importer uses).
  *   The ratio is what `checkEvent`, the ts-in-day check and the insert_id set add.
  *
@@ -67,7 +70,13 @@ export async function bench(
         create: true,
         truncate: true,
       });
-      await writeEvents(events, file.writable);
+      function* parsed(): Generator<Event> {
+        for (const line of lines) {
+          const result = validateEventInput(JSON.parse(line));
+          if (result.ok) yield result.event;
+        }
+      }
+      await writeEvents(parsed(), file.writable);
     });
     let parts = 0;
     const exported = await cpuSeconds(reps, async () => {
@@ -105,7 +114,7 @@ export async function bench(
     });
 
     const rate = (s: number) => `${Math.round(count / s).toLocaleString("en-US")} rows/s`;
-    const floor = parseValidate + write;
+    const floor = write;
     return [
       "## Producer: export and validate",
       "",
@@ -120,12 +129,14 @@ export async function bench(
       `| reference: JSON.parse + validateEventInput | ${parseValidate.toFixed(2)} | ${
         rate(parseValidate)
       } |`,
-      `| reference: writeEvents to one file | ${write.toFixed(2)} | ${rate(write)} |`,
+      `| reference: parse + validate + writeEvents to one file, in memory | ${write.toFixed(2)} | ${
+        rate(write)
+      } |`,
       `| **exportEvents** (${parts} parts) | ${exported.toFixed(2)} | ${rate(exported)} |`,
       `| reference: readEventBatches of the parts | ${read.toFixed(2)} | ${rate(read)} |`,
       `| **validatePartitions** | ${validated.toFixed(2)} | ${rate(validated)} |`,
       "",
-      `export / (parse+validate + write) = **${(exported / floor).toFixed(2)}×**; ` +
+      `export / in-memory parse+validate+write = **${(exported / floor).toFixed(2)}×**; ` +
       `validate / read = **${(validated / read).toFixed(2)}×**.`,
     ].join("\n");
   } finally {
