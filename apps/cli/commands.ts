@@ -207,7 +207,8 @@ export const COMMANDS: CommandTable = Object.freeze({
     usage: "[--json] [--home <dir>] [--lake-url <url>] …",
     description: "Each setting comes from its flag, else its EVENTLAKE_* environment variable,\n" +
       "else $EVENTLAKE_HOME/config.json (keys: lakeUrl, resultsDir, port, endpoint,\n" +
-      "credentialId, credentialSecret), else its default.",
+      "credentialId, credentialSecret, dataSource, database, bucket, resultPath), else its\n" +
+      "default. Secrets are masked.",
     options: { ...JSON_FLAG, ...CONFIG_FLAGS },
     examples: [
       { command: "eventlake config", description: "Print the effective configuration" },

@@ -5,7 +5,7 @@
  * Outcomes and exit codes: FINISHED → 0; a query the service refuses before running (bad
  * request, unknown data source or bucket) → the code of that error; a query that ends FAILED
  * (bad SQL, a missing table, a refused statement) → 2 with `Query "<id>" FAILED: <reason>`, or 6
- * when the reason is the time limit; ABORTED (Ctrl-C here: the query is aborted on the server
+ * when the reason is the time limit or a stopped service; ABORTED (Ctrl-C here: the query is aborted on the server
  * first; or aborted by someone else) → 130.
  *
  * @module
@@ -19,6 +19,7 @@ import {
   type EventlakeError,
   InvalidArgumentError,
   TimeoutError,
+  UnavailableError,
 } from "@eventlake/schema";
 import type { OptionsSpec } from "../args.ts";
 import type { Command, CommandContext } from "../command.ts";
@@ -96,6 +97,11 @@ export function endedError(result: QueryResultResponse): EventlakeError {
   }
   if (/time limit|timed out|timeout/i.test(reason)) {
     return new TimeoutError(`Query "${queryId}" FAILED: ${reason}`, { details: { queryId } });
+  }
+  if (/service stopped/i.test(reason)) {
+    return new UnavailableError(`Query "${queryId}" FAILED: ${reason}`, {
+      details: { queryId, hint: "Run the query again" },
+    });
   }
   return new InvalidArgumentError(`Query "${queryId}" FAILED: ${reason}`, {
     details: { queryId, hint: `"eventlake queries show ${queryId}" shows its details` },

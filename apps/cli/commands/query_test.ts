@@ -4,6 +4,9 @@ import { run } from "../cli.ts";
 import { memoryIo } from "../_testing.ts";
 import { makeHome, startGateway, until } from "../_client_testing.ts";
 import { parseCsvStream } from "../_client_csv.ts";
+import { exitCodeOf } from "../exit_codes.ts";
+import { endedError } from "./query.ts";
+import type { QueryResultResponse } from "@eventlake/dataquery";
 
 const SLOW_SQL = "SELECT sum(i) FROM range(1000000000000) t(i)";
 
@@ -290,4 +293,20 @@ Deno.test("query cannot reach an endpoint: exit 6 naming the endpoint", async ()
   } finally {
     await Deno.remove(home, { recursive: true });
   }
+});
+
+Deno.test("endedError() maps how a query ended to an exit code: FAILED 2, time limit or stopped service 6, ABORTED 130", () => {
+  const ended = (state: string, errorMessage: string) =>
+    ({ queryInfo: { queryId: "q1", state, errorMessage } }) as unknown as QueryResultResponse;
+  strictEqual(exitCodeOf(endedError(ended("FAILED", "Parser Error: syntax error"))), 2);
+  strictEqual(exitCodeOf(endedError(ended("FAILED", "Query exceeded the time limit of 30m"))), 6);
+  strictEqual(
+    exitCodeOf(endedError(ended("FAILED", "The service stopped while the query was RUNNING"))),
+    6,
+  );
+  strictEqual(exitCodeOf(endedError(ended("ABORTED", "Query was aborted by its creator"))), 130);
+  strictEqual(
+    endedError(ended("FAILED", "Parser Error: x")).message,
+    'Query "q1" FAILED: Parser Error: x',
+  );
 });
