@@ -430,7 +430,8 @@ Deno.test("data sources: list 200, create 200, duplicate 409, bad name or passwo
       method: "DELETE",
       headers: gw.bob,
     });
-    ok(res.status === 403 || res.status === 404, String(res.status));
+    // The service hides another user's PRIVATE source entirely: "not found", not "forbidden".
+    strictEqual(res.status, 404);
     res = await gw.app.request("/v1/data-query/data-source/data_catalog", {
       method: "DELETE",
       headers: gw.alice,
