@@ -11,9 +11,10 @@
  *
  * CAVEAT (in `@eventlake/dataquery`, not here): opening the service marks queries that are QUEUED
  * or RUNNING in the state as FAILED ("the service stopped"), which is right after a crash but
- * wrong for queries a live server is running at that moment. Commands that need no engine open
- * the state only; all of them open it. Until the service can tell a live owner from a dead one,
- * point the CLI at a running server with `--endpoint` instead of the embedded mode.
+ * wrong for queries a live server is running at that moment. So {@linkcode openEmbeddedService}
+ * first peeks at the state read-only: when it lists unfinished queries AND a server answers at
+ * the configured endpoint, it refuses (`ConflictError`, exit 5) and says to use `--endpoint`.
+ * When no server answers, the unfinished queries are a crash's leftovers and recovery is right.
  *
  * ## Encryption key
  * MySQL passwords are stored encrypted with `EVENTLAKE_ENCRYPTION_KEY`, else with the key in
@@ -23,6 +24,7 @@
  * @module
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
@@ -36,6 +38,7 @@ import {
 } from "@eventlake/dataquery";
 import {
   AbortedError,
+  ConflictError,
   InvalidArgumentError,
   NotFoundError,
   PermissionDeniedError,
@@ -51,6 +54,37 @@ import {
   resultRows,
   sleep,
 } from "./_client.ts";
+
+/**
+ * How many queries the state at `statePath` lists as QUEUED or RUNNING, read without opening the
+ * service (0 when the file does not exist or cannot be read).
+ */
+export function unfinishedQueries(statePath: string): number {
+  try {
+    const db = new DatabaseSync(statePath, { readOnly: true });
+    try {
+      const row = db.prepare(
+        "SELECT count(*) AS n FROM queries WHERE state IN ('QUEUED', 'RUNNING')",
+      ).get() as { n?: number } | undefined;
+      return Number(row?.n ?? 0);
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0;
+  }
+}
+
+/** Whether anything answers HTTP at `endpoint` within `ms`. */
+async function answers(endpoint: string, ms: number): Promise<boolean> {
+  try {
+    const response = await fetch(`${endpoint}/healthz`, { signal: AbortSignal.timeout(ms) });
+    await response.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Options of {@linkcode openEmbeddedService}. */
 export interface EmbeddedServiceOptions {
@@ -169,6 +203,20 @@ export async function openEmbeddedService(
   await mkdir(config.home, { recursive: true }).catch((e) => {
     throw mapFsError(e, config.home);
   });
+  const statePath = join(config.home, "dataquery.sqlite");
+  const unfinished = unfinishedQueries(statePath);
+  if (unfinished > 0 && await answers(config.endpoint, 500)) {
+    throw new ConflictError(
+      `Cannot open the embedded service on "${config.home}": ${unfinished} of its queries are ` +
+        `QUEUED or RUNNING and a server answers at ${config.endpoint}`,
+      {
+        details: {
+          hint: `Call that server instead: --endpoint ${config.endpoint} with a credential ` +
+            "(opening the state here would mark its running queries FAILED)",
+        },
+      },
+    );
+  }
   const key = await encryptionKey(config.home, env);
   const lakeUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(config.lakeUrl)
     ? config.lakeUrl
@@ -200,7 +248,7 @@ export async function openEmbeddedService(
   try {
     service = createQueryService({
       engine,
-      statePath: join(config.home, "dataquery.sqlite"),
+      statePath,
       buckets: createLocalBucketResolver(config.resultsDir),
       encryptionKey: key,
       lakeStore: lake,

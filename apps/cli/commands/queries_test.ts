@@ -111,3 +111,28 @@ Deno.test("queries list and abort --endpoint go through the gateway", async () =
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("embedded mode refuses to open a home whose live server runs queries (exit 5), so they are not marked FAILED", async () => {
+  const home = await makeHome();
+  const gateway = await startGateway(home);
+  try {
+    const submitted = await gateway.service.submit(
+      { name: "tester@example.com" },
+      {
+        query: "SELECT sum(i) FROM range(1000000000000) t(i)",
+        resultConfig: { bucketName: "results", path: "cli" },
+      },
+    );
+    const id = submitted.queryInfo.queryId;
+    const env = { EVENTLAKE_HOME: home, EVENTLAKE_PORT: new URL(gateway.url).port };
+    const io = memoryIo({ env });
+    strictEqual(await run(["queries", "list"], io), 5, io.stderrText());
+    ok(io.stderrText().includes(`--endpoint ${gateway.url}`), io.stderrText());
+    const state = (await gateway.service.get({ name: "tester@example.com" }, id)).queryInfo.state;
+    ok(state === "RUNNING" || state === "QUEUED", state);
+    await gateway.service.abort({ name: "tester@example.com" }, id);
+  } finally {
+    await gateway.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
