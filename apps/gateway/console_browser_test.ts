@@ -161,6 +161,12 @@ Deno.test({
         await page.getByRole("button", { name: finishedId }).click();
         await page.locator("#qs-state.FINISHED").waitFor();
         strictEqual(await page.locator("#qs-id").textContent(), finishedId);
+        // A reload keeps the session (sessionStorage) and reopens the query from the fragment.
+        strictEqual(new URL(page.url()).hash, `#query=${finishedId}`);
+        await page.reload();
+        await page.locator("#qs-state.FINISHED").waitFor();
+        strictEqual(await page.locator("#qs-id").textContent(), finishedId);
+        strictEqual(await page.locator("#results-table tbody tr").count(), 100);
       });
 
       await t.step("data sources, import jobs and their run reports", async () => {

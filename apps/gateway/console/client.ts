@@ -269,6 +269,8 @@ export const CONSOLE_JS: string = String.raw`"use strict";
     stopPolling();
     selectTab("query");
     current = { id: id, page: 0, info: null };
+    // The query id (not secret) goes in the fragment, so a reload or a shared link reopens it.
+    if (location.hash !== "#query=" + id) history.replaceState(null, "", "#query=" + encodeURIComponent(id));
     show($("results"), false);
     show($("query-status"), true);
     $("qs-id").textContent = id;
@@ -313,8 +315,15 @@ export const CONSOLE_JS: string = String.raw`"use strict";
     state.className = "badge " + info.state;
     state.textContent = info.state;
     var pct = info.queryStats && typeof info.queryStats.progressPercentage === "number" ? info.queryStats.progressPercentage : 0;
-    $("qs-progress").value = pct;
-    $("qs-percent").textContent = Math.round(pct) + "%";
+    var bar = $("qs-progress");
+    if (info.state === "RUNNING" && pct === 0) {
+      // The engine reports no progress (yet): an indeterminate bar, not a false 0%.
+      bar.removeAttribute("value");
+      $("qs-percent").textContent = "running";
+    } else {
+      bar.value = info.state === "FINISHED" ? 100 : pct;
+      $("qs-percent").textContent = Math.round(bar.value) + "%";
+    }
     var message = $("qs-message");
     if (info.errorMessage) { message.textContent = info.errorMessage; message.className = info.state === "FAILED" ? "alert" : "notice"; show(message, true); }
     else if (res.reuseConfig && res.reuseConfig.reusedFrom) { message.textContent = "Answered from the stored result of query " + res.reuseConfig.reusedFrom; message.className = "notice"; show(message, true); }
@@ -531,7 +540,22 @@ export const CONSOLE_JS: string = String.raw`"use strict";
   });
 
   // ---- start -------------------------------------------------------------------------------------
+  // Arrow keys move between tabs (WAI-ARIA tabs pattern).
+  document.querySelector("[role=tablist]").addEventListener("keydown", function (ev) {
+    var i = TABS.indexOf(document.activeElement ? document.activeElement.id.replace("tab-", "") : "");
+    if (i < 0 || (ev.key !== "ArrowRight" && ev.key !== "ArrowLeft")) return;
+    var next = TABS[(i + (ev.key === "ArrowRight" ? 1 : TABS.length - 1)) % TABS.length];
+    selectTab(next);
+    $("tab-" + next).focus();
+  });
+
   loadCredential();
-  if (credential) signedIn(); else $("credential-id").focus();
+  if (credential) {
+    signedIn();
+    var linked = /^#query=([A-Za-z0-9._-]+)$/.exec(location.hash);
+    if (linked) openQuery(linked[1]);
+  } else {
+    $("credential-id").focus();
+  }
 })();
 `;
