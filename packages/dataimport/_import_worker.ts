@@ -5,7 +5,6 @@
  *
  * @module
  */
-/// <reference lib="deno.worker" />
 import type { ByteSource } from "@eventlake/parquet";
 import { toEventlakeError } from "@eventlake/schema";
 import { InsertIdSet, type InsertIdSetState } from "./dedup.ts";

@@ -19,14 +19,10 @@
  */
 import {
   AbortedError,
-  checkEvent,
-  type Event,
   EventlakeError,
   InvalidArgumentError,
-  type Problem,
   toEventlakeError,
 } from "@eventlake/schema";
-import { EventBatchWriter, type ParquetVariant, readEventBatches } from "@eventlake/parquet";
 import {
   checkPartitionDate,
   DEFAULT_LAKE_TABLE,
