@@ -92,3 +92,34 @@ Deno.test("readSecretLine() takes the first line of a non-terminal stdin, withou
   );
   strictEqual(await readSecretLine(memoryIo({ stdin: "" }), "pw: "), "");
 });
+
+Deno.test("query, queries, datasource and credentials each have --help with usage and examples on stdout", async () => {
+  for (const name of ["query", "queries", "datasource", "credentials"]) {
+    const io = memoryIo();
+    strictEqual(await run([name, "--help"], io), 0);
+    const text = io.stdoutText();
+    ok(text.startsWith(`eventlake ${name} — `), text);
+    ok(text.includes("Examples:") && text.includes(`  eventlake ${name} `), text);
+    strictEqual(io.stderrText(), "");
+  }
+});
+
+Deno.test("config shows the query defaults (data source, database, bucket, result path) and where each came from", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${home}/config.json`, JSON.stringify({ database: "default" }));
+    const io = memoryIo({ env: { EVENTLAKE_HOME: home, EVENTLAKE_DATA_SOURCE: "data_catalog" } });
+    strictEqual(await run(["config", "--json", "--bucket", "team-results"], io), 0);
+    const settings = JSON.parse(io.stdoutText()).settings;
+    deepStrictEqual(
+      [settings.dataSource.source, settings.database.source, settings.bucket.source],
+      ["EVENTLAKE_DATA_SOURCE", `${home}/config.json`, "--bucket"],
+    );
+    deepStrictEqual(
+      [settings.bucket.value, settings.resultPath.value, settings.resultPath.source],
+      ["team-results", "cli", "default"],
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
