@@ -285,11 +285,9 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
     }
     const dataSource = c.req.header("x-data-source") || undefined;
     const database = c.req.header("x-database") || undefined;
-    const response = await service.submit(c.get("identity"), body, {
-      dataSource,
-      database,
-      signal: c.req.raw.signal,
-    });
+    // No request signal here: the submit is short, and Deno.serve's legacy request.signal
+    // also fires after a successful response.
+    const response = await service.submit(c.get("identity"), body, { dataSource, database });
     return json(response, 202);
   });
 
@@ -333,7 +331,7 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   app.put("/v1/data-query/query/:queryId", abort);
 
   app.get("/v1/data-query/data-source", async (c) => {
-    return json(await service.listDataSources(c.get("identity"), { signal: c.req.raw.signal }));
+    return json(await service.listDataSources(c.get("identity")));
   });
 
   app.post("/v1/data-query/data-source", async (c) => {
@@ -351,7 +349,7 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
     const name = parseInput(PathIdSchema, c.req.param("name"), "data source name");
     const identity = c.get("identity");
     // The Open API answers 409 for a DATA_CATALOG source (the service says FORBIDDEN).
-    const sources = await service.listDataSources(identity, { signal: c.req.raw.signal });
+    const sources = await service.listDataSources(identity);
     if (sources.some((s) => s.name === name && s.type === "DATA_CATALOG")) {
       throw new ConflictError(
         `Cannot delete data source "${name}": DATA_CATALOG sources belong to the lake`,

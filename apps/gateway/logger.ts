@@ -86,7 +86,7 @@ export function createJsonLogger(
   };
   return {
     access(entry: AccessLogEntry): void {
-      push(JSON.stringify({ level: "info", kind: "access", ...entry }));
+      push(`{"level":"info","kind":"access",${JSON.stringify(entry).slice(1)}`);
     },
     error(message: string, fields: Record<string, unknown> = {}): void {
       push(JSON.stringify({ level: "error", time: new Date().toISOString(), message, ...fields }));
