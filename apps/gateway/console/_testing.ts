@@ -17,9 +17,9 @@ import {
   type QueryService,
 } from "@eventlake/dataquery";
 import { createLocalStore, createMemoryStore } from "@eventlake/storage";
-import type { RunReport } from "@eventlake/dataimport";
 import { createApp } from "../app.ts";
-import type { ImportApi, ImportJob, ImportRunView } from "../import_api.ts";
+import type { ImportApi } from "../import_api.ts";
+import { type RunningServer, startServer } from "../server.ts";
 import { type ConsoleOptions, createConsoleApp } from "./mod.ts";
 
 /** Where Debian's chromium lives. */
@@ -58,94 +58,37 @@ export interface ConsoleServer {
 }
 
 /**
- * An import service holding one job of alice's with two ended runs, whose `startRuns` adds a
- * QUEUED run: enough for the console's import panel.
+ * Starts the real embedded gateway (`server.ts`: DuckDB, SQLite state, folder buckets, the local
+ * import service, the console) in a temporary home on 127.0.0.1. Its first start imports a demo
+ * day of `demoEvents` events into `data_catalog.default.events` and creates a credential.
  */
-export function fakeImportService(): ImportApi {
-  const job: ImportJob = {
-    jobId: "job-20261122-000000-demo",
-    name: "demo events",
-    creatorName: "alice@example.com",
-    sourceUrl: "file:///srv/sources/demo/",
-    table: { dataSource: "data_catalog", database: "default", table: "events" },
-    dedupWindowDays: 7,
-    createdAt: Date.UTC(2026, 10, 22, 9),
-  };
-  const report = (date: string, status: RunReport["status"], rejected: number) =>
-    ({
-      runId: `run-${date}`,
-      jobId: job.jobId,
-      date,
-      status,
-      rowsRead: 5_000,
-      rowsAccepted: 5_000 - rejected,
-      rowsRejected: rejected,
-      rowsDuplicate: 0,
-      rowsDuplicateEarlier: 0,
-      reasons: rejected === 0 ? [] : [{ rule: "ts.out_of_day", count: rejected, samples: [] }],
-      ...(status === "PARTIAL"
-        ? { error: { code: "INVALID_ARGUMENT", message: `${rejected} rows were rejected` } }
-        : {}),
-    }) as unknown as RunReport;
-  const runs: ImportRunView[] = [
-    {
-      runId: "run-2026-11-21",
-      jobId: job.jobId,
-      date: "2026-11-21",
-      state: "PARTIAL",
-      createdAt: Date.UTC(2026, 10, 22, 9, 5),
-      finishedAt: Date.UTC(2026, 10, 22, 9, 6),
-      report: report("2026-11-21", "PARTIAL", 12),
-    },
-    {
-      runId: "run-2026-11-20",
-      jobId: job.jobId,
-      date: "2026-11-20",
-      state: "SUCCEEDED",
-      createdAt: Date.UTC(2026, 10, 22, 9, 1),
-      finishedAt: Date.UTC(2026, 10, 22, 9, 2),
-      report: report("2026-11-20", "SUCCEEDED", 0),
-    },
-  ];
-  const notUsed = () => Promise.reject(new Error("Not used by the console test"));
-  let listRuns = (): Promise<ImportRunView[]> => Promise.resolve([...runs]);
+export async function startEmbeddedServer(
+  demoEvents: number,
+): Promise<RunningServer & { credential: { id: string; secret: string }; close(): Promise<void> }> {
+  const home = await Deno.makeTempDir({ prefix: "eventlake-console-home-" });
+  const server = await startServer({
+    home: join(home, "home"),
+    port: 0,
+    hostname: "127.0.0.1",
+    demoEvents,
+    handleSignals: false,
+    writeLog: () => {},
+  });
+  const bootstrap = server.bootstrap!;
   return {
-    createJob: notUsed,
-    listJobs: () => Promise.resolve([job]),
-    getJob: () => Promise.resolve(job),
-    deleteJob: notUsed,
-    startRuns: (_identity, _jobId, input) => {
-      const run: ImportRunView = {
-        runId: `run-${input.date}`,
-        jobId: job.jobId,
-        date: input.date!,
-        state: "QUEUED",
-        createdAt: Date.now(),
-      };
-      runs.unshift(run);
-      // It "runs" once the console has seen it QUEUED.
-      let reads = 0;
-      const origin = listRuns;
-      listRuns = () => {
-        if (++reads === 3) {
-          Object.assign(run, {
-            state: "SUCCEEDED",
-            finishedAt: Date.now(),
-            report: report(run.date, "SUCCEEDED", 0),
-          });
-          listRuns = origin;
-        }
-        return origin();
-      };
-      return Promise.resolve([run]);
+    ...server,
+    credential: { id: bootstrap.credentialId, secret: bootstrap.credentialSecret },
+    close: async () => {
+      await server.shutdown();
+      await Deno.remove(home, { recursive: true });
     },
-    listRuns: () => listRuns(),
-    getRun: (_identity, _jobId, runId) => Promise.resolve(runs.find((r) => r.runId === runId)!),
-    check: notUsed,
   };
 }
 
-/** Starts a gateway (DuckDB engine, memory bucket `results`) with the console on 127.0.0.1. */
+/**
+ * Starts a gateway (DuckDB engine, memory bucket `results`, a registered MySQL instance
+ * `mysql-1` that is never dialled) with the console on 127.0.0.1.
+ */
 export async function startConsoleServer(
   options: { importService?: ImportApi } = {},
 ): Promise<ConsoleServer> {
