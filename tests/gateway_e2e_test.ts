@@ -97,3 +97,76 @@ Deno.test("gateway end to end over a socket: first start bootstraps, the README 
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("SIGTERM drains a `deno run` server: the query submitted just before finishes, the process exits 0", async () => {
+  const home = await Deno.makeTempDir();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const serverModule = new URL("../apps/gateway/server.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", serverModule, "--port", String(port), "--home", home],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let printed = "";
+    while (!/Credential-Secret:\s+\S+/.test(printed)) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`The server exited early:\n${printed}`);
+      printed += value;
+    }
+    const drainStdout = (async () => {
+      while (!(await reader.read()).done) { /* drain */ }
+    })();
+    const headers = {
+      "Credential-ID": /Credential-ID:\s+(\S+)/.exec(printed)![1],
+      "Credential-Secret": /Credential-Secret:\s+(\S+)/.exec(printed)![1],
+    };
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100; i++) {
+      try {
+        const res = await fetch(`${url}/healthz`);
+        await res.body?.cancel();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const res = await fetch(`${url}/v1/data-query/query`, {
+      method: "POST",
+      headers: { ...headers, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        query: "select count(*) from data_catalog.default.events",
+        bucketName: "results",
+        path: "drain",
+      }),
+    });
+    strictEqual(res.status, 202);
+    const id = (await res.json()).queryInfo.queryId;
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await drainStdout;
+    strictEqual(status.code, 0, await stderr);
+    ok((await stderr).includes('"message":"Stopped"'));
+
+    const again = await startServer({ home, port: 0, handleSignals: false, writeLog: () => {} });
+    try {
+      const got = await fetch(`${again.url}/v1/data-query/query/${id}`, { headers });
+      strictEqual((await got.json()).queryInfo.state, "FINISHED");
+    } finally {
+      await again.shutdown();
+      await again.finished;
+    }
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await child.status;
+    await stderr.catch(() => "");
+    await Deno.remove(home, { recursive: true });
+  }
+});
