@@ -471,7 +471,7 @@ export const CONSOLE_JS: string = String.raw`"use strict";
         var t = job.table || {};
         body.appendChild(el("tr", null, [
           el("td", null, [open]), el("td", { text: job.name }),
-          el("td", { text: [t.dataSource, t.database, t.table].join(".") }), el("td", { text: job.sourceUrl }),
+          el("td", { text: [t.dataSource, t.database, t.table].join(".") }), el("td", { "class": "wrap", text: job.sourceUrl }),
           el("td", { text: String(job.dedupWindowDays) }), el("td", { text: fmtTime(job.createdAt) }),
         ]));
       });

@@ -105,7 +105,7 @@ th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid #edf0f3; 
 th { position: sticky; top: 0; background: #f1f3f6; font-weight: 600; z-index: 1; }
 th .type { display: block; font-weight: 400; font-size: 11px; color: var(--muted); font-family: var(--mono); }
 td { font-family: var(--mono); font-size: 12px; }
-td.wrap { white-space: normal; min-width: 220px; }
+td.wrap { white-space: normal; overflow-wrap: anywhere; min-width: 180px; }
 td.null { color: #98a1ad; font-style: italic; }
 td.preview { max-width: 420px; overflow: hidden; text-overflow: ellipsis; }
 tbody tr:hover { background: #f8fafc; }
