@@ -301,7 +301,14 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
       sort: c.req.query("sort"),
     };
     const params = parseInput(listParams, raw, "query parameters");
-    return json(await service.list(c.get("identity"), params));
+    const page = await service.list(c.get("identity"), params);
+    // The Open API answers 404 for a queryId filter that matches no query.
+    if (params.queryId !== undefined && params.queryId !== "" && page.totalElements === 0) {
+      throw new NotFoundError(`Cannot find query "${params.queryId}"`, {
+        details: { queryId: params.queryId },
+      });
+    }
+    return json(page);
   });
 
   app.get("/v1/data-query/query/:queryId", async (c) => {

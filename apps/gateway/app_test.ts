@@ -326,6 +326,44 @@ Deno.test("GET /v1/data-query/query lists, filters, sorts and pages the history"
   }
 });
 
+Deno.test("GET /v1/data-query/query?queryId= answers the one query, or 404 for an unknown id", async () => {
+  const gw = await testGateway();
+  try {
+    const id = await submit(gw.app, gw.alice, "select 1");
+    await gw.service.settled(id);
+    const res = await gw.app.request(`/v1/data-query/query?queryId=${id}`, { headers: gw.bob });
+    strictEqual(res.status, 200);
+    strictEqual((await body(res)).totalElements, 1);
+    const missing = await gw.app.request("/v1/data-query/query?queryId=20240101-000000-nope", {
+      headers: gw.alice,
+    });
+    strictEqual(missing.status, 404);
+    strictEqual((await body(missing)).code, "NOT_FOUND");
+  } finally {
+    await gw.close();
+  }
+});
+
+Deno.test("POST /v1/data-query/query answers 400 for a malformed or unknown X-Data-Source", async () => {
+  const gw = await testGateway();
+  try {
+    const headerCases: Record<string, string>[] = [
+      { "X-Data-Source": "Bad Name!" },
+      { "X-Data-Source": "nobody_has_this" },
+    ];
+    for (const extra of headerCases) {
+      const res = await gw.app.request(
+        "/v1/data-query/query",
+        post(gw.alice, { query: "select 1", bucketName: "results", path: "p" }, extra),
+      );
+      strictEqual(res.status, 400, JSON.stringify(extra));
+      strictEqual((await body(res)).code, "INVALID_ARGUMENT");
+    }
+  } finally {
+    await gw.close();
+  }
+});
+
 Deno.test("GET /v1/data-query/query answers 400 for bad parameters", async () => {
   const gw = await testGateway({ limits: { maxPageSize: 50 } });
   try {

@@ -270,7 +270,10 @@ export function buildOpenApiDocument(): { openapi: string } & Record<string, unk
                 "inputDataSize, creatorName, storageUrl",
             ),
           ],
-          responses: { ...ok(200, "A page of queries", "QueryPage"), ...errors(400, 401) },
+          responses: {
+            ...ok(200, "A page of queries", "QueryPage"),
+            ...errors(400, 401, 404),
+          },
         },
       },
       [`${q}/query/{query-id}`]: {
