@@ -158,12 +158,20 @@ export async function* resultRows(
     if (stream !== undefined) {
       const { parseCsvStream } = await import("./_client_csv.ts");
       let header = true;
+      let count = 0;
       for await (const record of parseCsvStream(stream, options)) {
         if (header) {
           header = false;
           continue;
         }
+        count++;
         yield record;
+      }
+      if (count !== total) {
+        throw new UnavailableError(
+          `Cannot trust the result file "${resultConfig.storageUrl}/${file}.csv": it holds ` +
+            `${count} rows, the query reported ${total}`,
+        );
       }
       return;
     }

@@ -76,3 +76,41 @@ Deno.test("remote backend without a credential refuses before calling (UNAUTHENT
   await rejects(backend.listDataSources(), { code: "UNAUTHENTICATED" });
   strictEqual(seen.length, 0);
 });
+
+Deno.test("resultRows() reads every row from the stored CSV, and refuses a file whose row count differs from the query's", async () => {
+  const { resultRows } = await import("./_client.ts");
+  const result = {
+    queryInfo: { queryId: "q1", queryStats: { outputRows: 2 } },
+    resultConfig: {
+      isStored: true,
+      bucketName: "b",
+      path: "p/2023/01/01",
+      storageUrl: "b/p/2023/01/01",
+    },
+    reuseConfig: { reuse: false },
+    totalElements: 2,
+    totalPages: 1,
+    number: 0,
+    queryData: [],
+  } as unknown as import("@eventlake/dataquery").QueryResultResponse;
+  const keys: string[] = [];
+  const opener = (text: string) => (_bucket: string, key: string) => {
+    keys.push(key);
+    return Promise.resolve(ReadableStream.from([new TextEncoder().encode(text)]));
+  };
+  const noPages = () => Promise.reject(new Error("pages must not be read"));
+  const rows = [];
+  for await (const r of resultRows(result, noPages, opener("n\r\n1\r\n\r\n"), { where: "x" })) {
+    rows.push(r);
+  }
+  deepStrictEqual(rows, [["1"], [null]]);
+  deepStrictEqual(keys, ["p/2023/01/01/q1.csv"]);
+  await rejects(
+    (async () => {
+      for await (const _ of resultRows(result, noPages, opener("n\r\n1\r\n"), { where: "x" })) {
+        // drain
+      }
+    })(),
+    { code: "UNAVAILABLE", message: /holds 1 rows, the query reported 2/ },
+  );
+});
