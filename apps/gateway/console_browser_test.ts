@@ -249,7 +249,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "console in Chromium: creates a MySQL data source (password base64) and deletes it",
+  name:
+    "console in Chromium: Ctrl+Enter runs, values render as text, a MySQL data source is created (password base64) and deleted",
   ignore: skip !== undefined,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -258,6 +259,18 @@ Deno.test({
     try {
       await withChromium(async (page) => {
         await signIn(page, server.url, server.credential.id, server.credential.secret);
+        // Ctrl+Enter runs; values are shown as text, never as markup.
+        await page.getByLabel("SQL", { exact: true }).fill(
+          "select '<b id=\"x\">bold</b>' as html, null as nothing",
+        );
+        await page.getByLabel("SQL", { exact: true }).press("Control+Enter");
+        await page.locator("#qs-state.FINISHED").waitFor();
+        deepStrictEqual(await page.locator("#results-table tbody td").allTextContents(), [
+          '<b id="x">bold</b>',
+          "NULL",
+        ]);
+        strictEqual(await page.locator("#results-table b").count(), 0);
+        strictEqual(await page.locator("#results-table td.null").count(), 1);
         await page.getByRole("tab", { name: "Data sources" }).click();
         await page.getByLabel("Name", { exact: true }).fill("my_mysql");
         await page.getByLabel("MySQL instance ID").fill("mysql-1");
