@@ -234,3 +234,27 @@ Deno.test("result.csv authenticates by itself when the console runs outside the 
     await gw.close();
   }
 });
+
+Deno.test("console module loads and serves without FFI, so the edge entry can mount it", async () => {
+  const root = new URL("../../", import.meta.url);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--allow-read", "--allow-env", "--deny-ffi", "-"],
+    cwd: root,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(
+    new TextEncoder().encode(
+      'const { createConsoleApp } = await import("./apps/gateway/console/mod.ts");\n' +
+        'console.log((await createConsoleApp().request("/")).status);\n',
+    ),
+  );
+  await writer.close();
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  strictEqual(out.code, 0, stderr);
+  strictEqual(new TextDecoder().decode(out.stdout).trim(), "200");
+});
