@@ -93,6 +93,11 @@ export const COMMANDS: CommandTable = Object.freeze({
         description: "Rows per part file (default 1000000)",
         valueName: "n",
       },
+      "max-open-parts": {
+        type: "string",
+        description: "Part files written at once, one per day in flight (default 16)",
+        valueName: "n",
+      },
       "part-bytes": {
         type: "string",
         description: "Target size of a part file (default 256MiB)",

@@ -37,7 +37,7 @@ export const DEFAULT_PART_ROWS = 1_000_000;
 /** Default target size of a part file in bytes (a part is closed once it reaches it). */
 export const DEFAULT_PART_BYTES = 256 * 1024 * 1024;
 /** Default number of part files open (being written) at the same time. */
-export const DEFAULT_MAX_OPEN_PARTS = 4;
+export const DEFAULT_MAX_OPEN_PARTS = 16;
 /** Rejected records kept in full in the summary (all of them go to the reject file). */
 const REJECT_SAMPLES = 10;
 const DAY_MS = 86_400_000;
@@ -73,12 +73,13 @@ export interface ExportOptions {
   /** Rows per Parquet row group (default: the smaller of 100,000 and `partRows`). */
   rowGroupSize?: number;
   /**
-   * Parts being written at once (default 4). Days interleave in the input: each day with
-   * records in flight holds one part (and about one row group of memory). When a record
-   * arrives for another day while this many parts are open, the least recently used part is
-   * finished and uploaded; that day continues in a new part later. Memory is therefore bounded
-   * by `maxOpenParts` row groups whatever the number of days; many interleaved days give more,
-   * smaller parts.
+   * Parts being written at once (default 16). Days interleave in the input: each day with
+   * records in flight holds one open part, and up to one row group of rows buffered in memory.
+   * When a record arrives for another day while this many parts are open, the least recently
+   * used part is finished and uploaded; that day continues in a new part later. Memory is
+   * therefore bounded by `maxOpenParts × rowGroupSize` buffered rows whatever the number of
+   * days. Input that interleaves more days than this finely gives many small parts: the
+   * summary then carries a warning (sort the input by `ts`, or raise this).
    */
   maxOpenParts?: number;
   /** Where rejected records go, as NDJSON `{input, line|row, reasons, record}` (default: nowhere). */
@@ -159,6 +160,8 @@ export interface ExportSummary {
   rejectsFile?: string;
   /** Per day, in date order. */
   days: ExportDaySummary[];
+  /** Things that worked but deserve attention (e.g. days split into many small parts). */
+  warnings: string[];
 }
 
 interface OpenPart {
@@ -307,9 +310,11 @@ export async function exportEvents(
     rejectedWithoutDate: 0,
     rejectSamples: [],
     days: [],
+    warnings: [],
   };
   let openParts = 0;
   let clock = 0;
+  let evictions = 0;
   const inputNames: string[] = [];
   const inputIndexes = new Map<string, number>();
 
@@ -346,6 +351,7 @@ export async function exportEvents(
           oldest = d;
         }
       }
+      evictions++;
       await closePart(oldest!);
     }
     day.writer ??= await openPartitionWriter(store, prefix, day.summary.date, { signal });
@@ -491,6 +497,15 @@ export async function exportEvents(
         day.summary.committed = true;
       }
       summary.days.push(day.summary);
+    }
+    const small = summary.days.filter((d) => d.parts > 1 && d.rows / d.parts < partRows / 10);
+    if (evictions > 0 && small.length > 0) {
+      const worst = small.reduce((a, b) => a.parts > b.parts ? a : b);
+      summary.warnings.push(
+        `${small.length} days were split into small parts (${worst.date}: ${worst.parts} parts, ` +
+          `${Math.round(worst.rows / worst.parts)} rows each on average) because the input ` +
+          `interleaves more than ${maxOpenParts} days: sort the input by ts or raise maxOpenParts`,
+      );
     }
     summary.ok = !exceeded &&
       [...days.values()].every((d) => d.writer === undefined || d.summary.committed);

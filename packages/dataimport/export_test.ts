@@ -86,8 +86,10 @@ Deno.test("exportEvents() keeps at most maxOpenParts parts open: interleaved day
     maxOpenParts: 1,
   });
   strictEqual(summary.ok, true);
-  // Every switch of day closes the other day's part: one part per record.
+  // Every switch of day closes the other day's part: one part per record, and a warning.
   deepStrictEqual(summary.days.map((d) => [d.rows, d.parts]), [[50, 50], [50, 50]]);
+  strictEqual(summary.warnings.length, 1);
+  ok(summary.warnings[0].includes("interleaves more than 1 days"), summary.warnings[0]);
   deepStrictEqual((await readDay(store, "2023-01-02")).length, 50);
   const report = await validatePartitions(store, {
     prefix: "events",

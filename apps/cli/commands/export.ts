@@ -141,7 +141,7 @@ const FORMATS: readonly InputFormat[] = ["ndjson", "json", "csv", "parquet"];
  * const plain = colors({ env: {}, isTTY: { stdin: false, stdout: false, stderr: false } }, "stdout");
  * const text = formatExportSummary({
  *   to: "file:///lake", ok: true, records: 2, accepted: 2, rejected: 0, maxRejects: 0,
- *   rejectsByRule: {}, rejectedWithoutDate: 0, rejectSamples: [],
+ *   rejectsByRule: {}, rejectedWithoutDate: 0, rejectSamples: [], warnings: [],
  *   days: [{ date: "2023-01-01", rows: 2, parts: 1, bytes: 2048, rejected: 0, committed: true }],
  * }, plain);
  * console.log(text.split("\n")[0]); // "Exported 2 of 2 records to file:///lake"
@@ -257,6 +257,7 @@ export async function exportCommand(context: CommandContext): Promise<number> {
       date: typeof flags.date === "string" ? flags.date : undefined,
       partRows: integerFlag(flags["part-rows"], "part-rows", 1),
       partBytes: bytesFlag(flags["part-bytes"]),
+      maxOpenParts: integerFlag(flags["max-open-parts"], "max-open-parts", 1),
       rejectsTo,
       signal,
       onProgress: (p) => {
@@ -272,6 +273,9 @@ export async function exportCommand(context: CommandContext): Promise<number> {
     } rejected`,
   );
   if (summary.rejectsFile !== undefined) summary.rejectsFile = rejectsFlag;
+  for (const warning of summary.warnings) {
+    await context.log(context.err.yellow(`Warning: ${warning}`));
+  }
   if (flags.json) await context.print(JSON.stringify(summary, null, 2));
   else await context.print(formatExportSummary(summary, context.out));
   if (summary.ok) return 0;
