@@ -7,7 +7,8 @@
  *   credentials: authentication, routing, validation, the page cache, metrics and buffered
  *   access logs all on the path. Targets: ≥ 5,000 requests/s, p99 < 20 ms.
  * - **Memory**: the server's RSS after a warm-up, after the polling run, and after a second
- *   identical run: flat means the second run added (almost) nothing.
+ *   identical run; and the app's heap after a full GC before and after 100,000 page requests
+ *   through `app.fetch` in a `--expose-gc` child (retention without V8's lazy growth).
  * - **Reference**: the same `wrk` load on `GET /healthz` (no auth, no service): the floor of
  *   Deno's HTTP server plus the middleware; the ratio is what the page path costs on top.
  *
@@ -97,6 +98,60 @@ async function bareServerRun(seconds: number, connections: number): Promise<WrkR
     child.kill("SIGTERM");
     await child.status;
   }
+}
+
+/**
+ * Heap check of the app itself, without sockets: 100,000 page requests through `app.fetch`
+ * in a child started with `--expose-gc`; heap used after a full GC before and after.
+ */
+async function heapCheck(requests: number): Promise<{ before: number; after: number }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      new URL(import.meta.url).pathname,
+      "--heap-child",
+      String(requests),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`Heap check failed: ${new TextDecoder().decode(out.stderr)}`);
+  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+}
+
+async function heapChild(requests: number): Promise<void> {
+  const { testGateway } = await import("../../apps/gateway/_testing.ts");
+  const { createJsonLogger } = await import("../../apps/gateway/logger.ts");
+  const gw = await testGateway({ logger: createJsonLogger(() => {}) });
+  const submitted = await gw.app.request("/v1/data-query/query", {
+    method: "POST",
+    headers: { ...gw.alice, "Content-Type": "application/json" },
+    body: JSON.stringify({ query: "select 1000", bucketName: "results", path: "bench" }),
+  });
+  const id = (await submitted.json()).queryInfo.queryId;
+  await gw.service.settled(id);
+  const gc = (globalThis as unknown as { gc: () => void }).gc;
+  const heap = () => {
+    gc();
+    gc();
+    return Deno.memoryUsage().heapUsed / 2 ** 20;
+  };
+  const round = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const res = await gw.app.fetch(
+        new Request(`http://x/v1/data-query/query/${id}?page=${i % 10}`, { headers: gw.alice }),
+      );
+      await res.arrayBuffer();
+    }
+  };
+  await round(10_000);
+  const before = heap();
+  await round(requests);
+  const after = heap();
+  await gw.close();
+  console.log(JSON.stringify({ before, after }));
 }
 
 async function rssMiB(pid: number): Promise<number> {
@@ -207,6 +262,7 @@ export async function bench(options: GatewayBenchOptions = {}): Promise<string> 
     const rssAfter2 = await rssMiB(child.pid);
     const health = await wrk(`${base}/healthz`, seconds, connections, undefined);
     const bare = await bareServerRun(seconds, connections);
+    const heap = await heapCheck(100_000);
 
     const f = (n: number, d = 0) =>
       n.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
@@ -238,7 +294,10 @@ export async function bench(options: GatewayBenchOptions = {}): Promise<string> 
       `Server RSS: ${rssWarm.toFixed(1)} MiB after warm-up, ${rssAfter1.toFixed(1)} MiB after ` +
       `run 1 (+${f(pages.requests)} requests), ${rssAfter2.toFixed(1)} MiB after run 2 ` +
       `(+${f(pages2.requests)} more): ${(rssAfter2 - rssAfter1).toFixed(1)} MiB over the last ` +
-      `${f(pages2.requests)} requests.`,
+      `${f(pages2.requests)} requests. RSS includes V8's heap growth under load; the app's own ` +
+      `retention: heap used after a full GC ${heap.before.toFixed(1)} MiB before and ` +
+      `${heap.after.toFixed(1)} MiB after 100,000 page requests through \`app.fetch\` ` +
+      `(${(heap.after - heap.before).toFixed(2)} MiB).`,
       "",
     ].join("\n");
   } finally {
@@ -250,7 +309,9 @@ export async function bench(options: GatewayBenchOptions = {}): Promise<string> 
   }
 }
 
-if (import.meta.main) {
+if (import.meta.main && Deno.args[0] === "--heap-child") {
+  await heapChild(Number(Deno.args[1]));
+} else if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
     options: { seconds: { type: "string" }, connections: { type: "string" } },
