@@ -323,6 +323,7 @@ async function validateDay(
     partNames.push(short);
     let row = 0;
     const variants: ParquetVariant[] = [];
+    let variantsKept = false;
     const invalidRows: { row: number; message: string; column?: string }[] = [];
     try {
       for await (
@@ -340,7 +341,8 @@ async function validateDay(
           },
         })
       ) {
-        if (row === 0) {
+        if (!variantsKept) {
+          variantsKept = true;
           for (const v of variants) day.variants.push({ file, ...v });
         }
         // Rows refused by the reader were skipped: number the events around them.
@@ -413,7 +415,7 @@ async function validateDay(
         day.rows += batch.length;
         totals.rows += batch.length;
       }
-      if (row === 0) { for (const v of variants) day.variants.push({ file, ...v }); }
+      if (!variantsKept) { for (const v of variants) day.variants.push({ file, ...v }); }
       for (const bad of invalidRows) {
         add({
           severity: "error",
