@@ -95,7 +95,7 @@ export const COMMANDS: CommandTable = Object.freeze({
       },
       "max-open-parts": {
         type: "string",
-        description: "Part files written at once, one per day in flight (default 16)",
+        description: "Part files written at once, one per day in flight (default 8)",
         valueName: "n",
       },
       "part-bytes": {
