@@ -43,7 +43,7 @@ const columns = (day: string, tsExpr: string, idExpr: string) => `
 
 Deno.test({
   name:
-    "validate passes a DuckDB-written day naming its variants, and names DuckDB rows that break the rules",
+    "validate passes a DuckDB-written day naming its variants, and names DuckDB rows and schemas that break the rules",
   // DuckDB's native module keeps its own threads: the resource sanitizer cannot apply.
   sanitizeResources: false,
   sanitizeOps: false,
@@ -90,6 +90,23 @@ Deno.test({
       const first = bad.problems.find((p: { rule: string }) => p.rule === "duplicate_insert_id");
       deepStrictEqual([first.row, first.path], [500, "insert_id"]);
       ok(first.message.includes("repeats 000000000000.parquet row 0"), first.message);
+
+      // Wrong schema: metric_value written as DOUBLE is refused, naming the part and the column.
+      await duckdbDay(
+        dir,
+        "2023-01-03",
+        columns("2023-01-03", "INTERVAL (i) SECOND", "uuid()::VARCHAR")
+          .replace(
+            "(i * 1.25)::DECIMAL(24,6) AS metric_value",
+            "(i * 1.25)::DOUBLE AS metric_value",
+          ),
+      );
+      io = memoryIo({ cwd: dir });
+      strictEqual(await run(["validate", "lake", "--date", "2023-01-03", "--json"], io), 2);
+      const wrong = JSON.parse(io.stdoutText()).days[0];
+      deepStrictEqual(wrong.problems.map((p: { rule: string }) => p.rule), ["schema"]);
+      strictEqual(wrong.problems[0].file, "dt=2023-01-03/000000000000.parquet");
+      ok(wrong.problems[0].message.includes("metric_value"), wrong.problems[0].message);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
