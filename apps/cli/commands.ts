@@ -227,9 +227,10 @@ export const COMMANDS: CommandTable = Object.freeze({
   serve: {
     summary: "Run the gateway: the Data Query Open API and the import API over HTTP",
     usage: "[--port <port>] [--hostname <host>] [--home <dir>]",
-    description: "Serves the lake under $EVENTLAKE_HOME with DuckDB; result buckets are folders\n" +
-      "under $EVENTLAKE_HOME/buckets/. A first start with an empty home creates a credential\n" +
-      "(printed once), a `results` bucket and a demo day of events. SIGTERM or Ctrl-C drains.",
+    description: "Serves the lake (--lake-url) with DuckDB; result buckets are the folders of\n" +
+      "--results-dir (default $EVENTLAKE_HOME/results), shared with the embedded CLI. A first\n" +
+      "start with an empty home creates a credential (printed once), a `results` bucket and a\n" +
+      "demo day of events, at http://127.0.0.1:8080/ a web console. SIGTERM or Ctrl-C drains.",
     options: {
       ...CONFIG_FLAGS,
       hostname: {
