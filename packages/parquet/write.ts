@@ -66,7 +66,10 @@ export interface WriteEventsOptions {
   rowGroupSize?: number;
   /** Page compression (default `"SNAPPY"`). */
   compression?: "SNAPPY" | "UNCOMPRESSED";
-  /** Cancels the write: it rejects with `AbortedError` and aborts the sink. */
+  /**
+   * Cancels the write: it rejects with `AbortedError` and aborts the sink. For
+   * {@linkcode EventBatchWriter} it is the default signal of `drain` and `close`.
+   */
   signal?: AbortSignal;
   /** The footer's `created_by` (default `eventlake <version> (hyparquet-writer <version>)`). */
   createdBy?: string;
@@ -170,6 +173,7 @@ export class EventBatchWriter {
   #out: ByteWriter;
   #codec: CompressionCodec;
   #createdBy: string;
+  #signal: AbortSignal | undefined;
   #rowGroupSize: number;
   #rowGroups: RowGroup[] = [];
   #totalRows = 0;
@@ -213,6 +217,7 @@ export class EventBatchWriter {
       );
     }
     this.#codec = compression;
+    this.#signal = options.signal;
     this.#createdBy = options.createdBy ?? DEFAULT_CREATED_BY;
     this.#rowGroupSize = rowGroupSize;
     const initialRows = Math.min(rowGroupSize, 4096);
@@ -257,7 +262,7 @@ export class EventBatchWriter {
    * waiting for it (backpressure).
    */
   async drain(options: { signal?: AbortSignal } = {}): Promise<void> {
-    const { signal } = options;
+    const signal = options.signal ?? this.#signal;
     if (signal?.aborted) throw this.#aborted(signal);
     const pending = this.#pending;
     if (pending !== undefined) {

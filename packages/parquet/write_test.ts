@@ -601,3 +601,18 @@ Deno.test("compareUtf8() orders strings by code point, as Parquet statistics nee
   strictEqual(compareUtf8("같다", "같다"), 0);
   strictEqual(utf8Length("a서😀"), 1 + 3 + 4);
 });
+
+Deno.test("EventBatchWriter uses its options' signal for drain() and close()", async () => {
+  const controller = new AbortController();
+  let aborted = false;
+  const sink = new WritableStream<Uint8Array>({
+    abort() {
+      aborted = true;
+    },
+  });
+  const writer = new EventBatchWriter(sink, { signal: controller.signal });
+  writer.append(event(0));
+  controller.abort();
+  await rejects(writer.close(), AbortedError);
+  ok(aborted, "the sink is aborted");
+});
