@@ -1,9 +1,9 @@
 /**
  * The embedded gateway: `Deno.serve` of the Hono app over the local default — the lake under
  * `$EVENTLAKE_HOME/lake`, DuckDB, SQLite state (`dataquery.sqlite`, `imports.sqlite`) and
- * result buckets as folders of `bucketsDir` (default `$EVENTLAKE_HOME/buckets/`; `eventlake
- * serve` passes the CLI's `resultsDir` setting, default `$EVENTLAKE_HOME/results/`, so the CLI's
- * embedded mode and the server see the same buckets, state and `secret.key`).
+ * result buckets as folders of `bucketsDir` (default `$EVENTLAKE_HOME/results/`, the CLI's
+ * `resultsDir` setting, so the CLI's embedded mode and the server see the same buckets, state
+ * and `secret.key`).
  *
  * First start (empty home): creates a credential (printed once), a `results` bucket, and a demo
  * day of generated events exported to `$EVENTLAKE_HOME/sources/demo/dt=…/` and imported into
@@ -48,7 +48,7 @@ export interface StartServerOptions {
   hostname?: string;
   /** The lake: a folder or `file://` URL (default `<home>/lake`). */
   lakeUrl?: string;
-  /** Folder of result buckets (default `<home>/buckets`). */
+  /** Folder of result buckets (default `<home>/results`, the CLI's `resultsDir` default). */
   bucketsDir?: string;
   /** Key encrypting stored MySQL passwords (default: `<home>/secret.key`, created once). */
   encryptionKey?: string;
@@ -202,7 +202,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const clock = Date.now;
   const firstStart = await isEmptyDir(home);
   await Deno.mkdir(home, { recursive: true, mode: 0o700 });
-  const bucketsDir = options.bucketsDir ?? join(home, "buckets");
+  const bucketsDir = options.bucketsDir ?? join(home, "results");
   await Deno.mkdir(bucketsDir, { recursive: true });
   const lakeUrl = options.lakeUrl ?? join(home, "lake");
   const lakeHref = /^[a-z][a-z0-9+.-]*:\/\//i.test(lakeUrl) ? lakeUrl : pathToFileURL(lakeUrl).href;
