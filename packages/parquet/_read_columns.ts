@@ -206,6 +206,14 @@ export function assembleDecimal(
   return out;
 }
 
+/**
+ * Maps are made by `new`, not `{}`: V8 then tracks how many properties its objects get and
+ * reserves in-object slots for them (a literal `{}` has 4, so an 8-key map grows a separate
+ * property store). The prototype is `Object.prototype`, so a map is a plain object.
+ */
+const MapObject = function () {} as unknown as new () => EventMap;
+MapObject.prototype = Object.prototype;
+
 function setEntry(obj: EventMap, key: string, value: string | null): boolean {
   // Values are never undefined, so a defined slot is a duplicate or an inherited name.
   if (obj[key] !== undefined && Object.hasOwn(obj, key)) return false;
@@ -300,7 +308,7 @@ export class MapCursor {
     const rowKeys = this.#rowKeys;
     const n = keys.count;
     let i = this.#i;
-    const out: EventMap = {};
+    const out: EventMap = new MapObject();
     let problem: string | null = null;
     const dk0 = kDefs === null ? kMax : kDefs[i];
     if (dk0 < entryDef) {
