@@ -169,7 +169,7 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   const limits = deps.limits ?? {};
   const maxBody = limits.maxBodyBytes ?? 2 * 1024 * 1024;
   const listParams = listQueriesParamsSchema(limits.maxPageSize ?? 1000);
-  const pageCache = new Lru<{ owner: string; body: Uint8Array<ArrayBuffer> }>(
+  const pageCache = new Lru<{ owner: string; body: Uint8Array<ArrayBuffer>; etag: string }>(
     limits.pageCacheEntries ?? 4096,
     limits.pageCacheBytes ?? 64 * 1024 * 1024,
     (entry) => entry.body.byteLength,
@@ -270,6 +270,18 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
       headers: { "content-type": "application/json; charset=utf-8" },
     });
 
+  const endedPage = (
+    c: Context<GatewayEnv>,
+    entry: { body: Uint8Array<ArrayBuffer>; etag: string },
+  ): Response => {
+    if (c.req.header("if-none-match") === entry.etag) {
+      return new Response(null, { status: 304, headers: { etag: entry.etag } });
+    }
+    return new Response(entry.body, {
+      headers: { "content-type": "application/json; charset=utf-8", etag: entry.etag },
+    });
+  };
+
   const refuseWhenDraining = () => {
     if (isDraining()) {
       throw new UnavailableError("The server is shutting down: retry on another instance");
@@ -317,15 +329,18 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
     const identity = c.get("identity");
     const key = page === undefined || page === "" ? `${queryId}\n0` : `${queryId}\n${page}`;
     const hit = pageCache.get(key);
-    if (hit !== undefined && hit.owner === identity.name) {
-      return new Response(hit.body, { headers: JSON_HEADERS });
-    }
+    if (hit !== undefined && hit.owner === identity.name) return endedPage(c, hit);
     const result = await service.get(identity, queryId, { page });
     if (!ENDED.has(result.queryInfo.state)) return json(result);
-    // An ended query never changes: keep its page encoded once, served as bytes.
-    const body = encoder.encode(JSON.stringify(result));
-    pageCache.set(`${queryId}\n${result.number}`, { owner: identity.name, body });
-    return new Response(body, { headers: JSON_HEADERS });
+    // An ended query never changes: keep its page encoded once, served as bytes, with an ETag
+    // so a client polling it again gets 304.
+    const entry = {
+      owner: identity.name,
+      body: encoder.encode(JSON.stringify(result)),
+      etag: `"${queryId}.${result.number}"`,
+    };
+    pageCache.set(`${queryId}\n${result.number}`, entry);
+    return endedPage(c, entry);
   });
 
   const abort = async (c: Context<GatewayEnv>) => {

@@ -243,6 +243,20 @@ Deno.test("GET /v1/data-query/query/{id} pages a finished result in the document
       await gw.app.request(`/v1/data-query/query/${id}?page=2`, { headers: gw.alice }),
     );
     strictEqual((again.queryData as unknown[]).length, 50);
+    // A finished page carries an ETag; polling it again with If-None-Match gets 304.
+    const tagged = await gw.app.request(`/v1/data-query/query/${id}?page=1`, { headers: gw.alice });
+    const etag = tagged.headers.get("etag");
+    ok(etag);
+    await tagged.body?.cancel();
+    const notModified = await gw.app.request(`/v1/data-query/query/${id}?page=1`, {
+      headers: { ...gw.alice, "If-None-Match": etag },
+    });
+    strictEqual(notModified.status, 304);
+    // ... but never for another user.
+    const other = await gw.app.request(`/v1/data-query/query/${id}?page=1`, {
+      headers: { ...gw.bob, "If-None-Match": etag },
+    });
+    strictEqual(other.status, 403);
     // No page parameter = page 0.
     const first = await body(
       await gw.app.request(`/v1/data-query/query/${id}`, { headers: gw.alice }),
