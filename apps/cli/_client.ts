@@ -60,8 +60,8 @@ export interface QueryBackend {
     queryId: string,
     options?: CallOptions & { onUpdate?: (result: QueryResultResponse) => Promise<void> | void },
   ): Promise<QueryResultResponse>;
-  /** Every row of a FINISHED query, read from its stored CSV (or the pages when they hold all). */
-  rows(result: QueryResultResponse, options?: CallOptions): AsyncIterable<(string | null)[]>;
+  /** Every row of a FINISHED query in batches, read from its stored CSV (or the pages when they hold all). */
+  rows(result: QueryResultResponse, options?: CallOptions): AsyncIterable<(string | null)[][]>;
   /** Data sources (`GET /v1/data-query/data-source`). */
   listDataSources(options?: CallOptions): Promise<DataSourceView[]>;
   /** Creates a MySQL data source (`POST /v1/data-query/data-source`). */
@@ -140,7 +140,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * The rows of a result: the stored CSV when `open` can read it, else the API's pages, which hold
+ * The rows of a result, in batches: the stored CSV when `open` can read it, else the API's pages, which hold
  * every row only when there are at most 1,000 (`totalElements === outputRows`).
  */
 export async function* resultRows(
@@ -148,7 +148,7 @@ export async function* resultRows(
   getPage: (page: number, options: CallOptions) => Promise<QueryResultResponse>,
   open: ResultCsvOpener | undefined,
   options: CallOptions & { where: string },
-): AsyncGenerator<(string | null)[]> {
+): AsyncGenerator<(string | null)[][]> {
   const { queryInfo, resultConfig, reuseConfig } = result;
   const total = queryInfo.queryStats.outputRows;
   if (resultConfig.isStored && open !== undefined) {
@@ -156,16 +156,14 @@ export async function* resultRows(
     const key = `${resultConfig.path}/${file}.csv`;
     const stream = await open(resultConfig.bucketName, key, options);
     if (stream !== undefined) {
-      const { parseCsvStream } = await import("./_client_csv.ts");
+      const { parseCsvBatches } = await import("./_client_csv.ts");
       let header = true;
       let count = 0;
-      for await (const record of parseCsvStream(stream, options)) {
-        if (header) {
-          header = false;
-          continue;
-        }
-        count++;
-        yield record;
+      for await (const batch of parseCsvBatches(stream, options)) {
+        const rows = header ? batch.slice(1) : batch;
+        header = false;
+        count += rows.length;
+        if (rows.length > 0) yield rows;
       }
       if (count !== total) {
         throw new UnavailableError(
@@ -193,7 +191,7 @@ export async function* resultRows(
   let page = result;
   for (let n = 0; n < Math.max(1, result.totalPages); n++) {
     if (n !== result.number) page = await getPage(n, options);
-    for (const row of page.queryData) yield row;
+    if (page.queryData.length > 0) yield page.queryData;
   }
 }
 
@@ -318,7 +316,7 @@ class RemoteBackend implements QueryBackend {
     }
   }
 
-  rows(result: QueryResultResponse, options: CallOptions = {}): AsyncIterable<(string | null)[]> {
+  rows(result: QueryResultResponse, options: CallOptions = {}): AsyncIterable<(string | null)[][]> {
     return resultRows(
       result,
       (page, o) => this.get(result.queryInfo.queryId, { ...o, page }),

@@ -24,7 +24,7 @@ Deno.test("parseCsvStream() reads quoted fields, escaped quotes, line breaks in 
 
 Deno.test("parseCsvStream() rejects text after a closing quote and an unclosed quote, naming the line", async () => {
   await rejects(parse(['a\r\n"x"y\r\n']), {
-    message: /unexpected "y" after a closing quote on line 2/,
+    message: /unexpected "y" after a closing quote in record 2/,
   });
   await rejects(parse(['a\r\n"open']), { message: /not closed/ });
 });

@@ -45,6 +45,11 @@ export interface OutputColumn {
   type?: string;
 }
 
+/** Rows in batches (a batch per chunk or page: per-row async iteration costs more than the work). */
+export type RowBatches =
+  | AsyncIterable<readonly (readonly (string | null)[])[]>
+  | Iterable<readonly (readonly (string | null)[])[]>;
+
 /** Options of {@linkcode writeRows}. */
 export interface WriteRowsOptions {
   /** The format. */
@@ -83,7 +88,7 @@ function tableCell(value: string | null): string {
 }
 
 /**
- * Writes rows to `sink` in `format` and returns how many were written. The sink's lock is held
+ * Writes batches of rows to `sink` in `format` and returns how many rows were written. The sink's lock is held
  * while writing and released at the end; the sink is not closed.
  *
  * @example
@@ -91,8 +96,8 @@ function tableCell(value: string | null): string {
  * import { writeRows } from "./_output.ts";
  * let text = "";
  * const sink = new WritableStream<Uint8Array>({ write: (c) => void (text += new TextDecoder().decode(c)) });
- * async function* rows() { yield ["1", "a"]; yield ["22", null]; }
- * await writeRows(sink, [{ name: "n", type: "integer" }, { name: "s" }], rows(), { format: "table" });
+ * const batches = [[["1", "a"]], [["22", null]]];
+ * await writeRows(sink, [{ name: "n", type: "integer" }, { name: "s" }], batches, { format: "table" });
  * console.log(text);
  * //  n  s
  * // --  ----
@@ -103,7 +108,7 @@ function tableCell(value: string | null): string {
 export async function writeRows(
   sink: WritableStream<Uint8Array>,
   columns: readonly OutputColumn[],
-  rows: AsyncIterable<readonly (string | null)[]> | Iterable<readonly (string | null)[]>,
+  batches: RowBatches,
   options: WriteRowsOptions,
 ): Promise<number> {
   const encoder = new TextEncoder();
@@ -125,10 +130,18 @@ export async function writeRows(
     switch (options.format) {
       case "csv": {
         await emit(names.map(csvField).join(",") + "\r\n");
-        for await (const row of rows) {
-          if (count % 4096 === 0) throwIfAborted(options.signal);
-          await emit(row.map(csvField).join(",") + "\r\n");
-          count++;
+        for await (const batch of batches) {
+          throwIfAborted(options.signal);
+          for (const row of batch) {
+            for (let i = 0; i < row.length; i++) {
+              if (i > 0) buffer += ",";
+              const value = row[i];
+              if (value !== null) buffer += csvField(value);
+            }
+            buffer += "\r\n";
+          }
+          count += batch.length;
+          if (buffer.length >= FLUSH_CHARS) await flush();
         }
         break;
       }
@@ -136,23 +149,26 @@ export async function writeRows(
       case "json": {
         const json = options.format === "json";
         if (json) await emit("[");
-        for await (const row of rows) {
-          if (count % 4096 === 0) throwIfAborted(options.signal);
-          const object: Record<string, string | null> = {};
-          for (let i = 0; i < names.length; i++) object[names[i]] = row[i] ?? null;
-          const text = JSON.stringify(object);
-          await emit(json ? (count === 0 ? "\n" : ",\n") + text : text + "\n");
-          count++;
+        for await (const batch of batches) {
+          throwIfAborted(options.signal);
+          for (const row of batch) {
+            const object: Record<string, string | null> = {};
+            for (let i = 0; i < names.length; i++) object[names[i]] = row[i] ?? null;
+            const text = JSON.stringify(object);
+            buffer += json ? (count === 0 ? "\n" : ",\n") + text : text + "\n";
+            count++;
+          }
+          if (buffer.length >= FLUSH_CHARS) await flush();
         }
         if (json) await emit(count === 0 ? "]\n" : "\n]\n");
         break;
       }
       case "table": {
         const cells: string[][] = [names.map(tableCell)];
-        for await (const row of rows) {
-          if (count % 4096 === 0) throwIfAborted(options.signal);
-          cells.push(row.map(tableCell));
-          count++;
+        for await (const batch of batches) {
+          throwIfAborted(options.signal);
+          for (const row of batch) cells.push(row.map(tableCell));
+          count += batch.length;
         }
         const widths = names.map((_, i) => Math.max(...cells.map((r) => visibleWidth(r[i] ?? ""))));
         const right = columns.map((c) => c.type !== undefined && NUMERIC_TYPE.test(c.type));
@@ -163,7 +179,10 @@ export async function writeRows(
           }).join("  ").trimEnd() + "\n";
         await emit(line(cells[0]));
         await emit(widths.map((w) => "-".repeat(Math.max(1, w))).join("  ") + "\n");
-        for (let r = 1; r < cells.length; r++) await emit(line(cells[r]));
+        for (let r = 1; r < cells.length; r++) {
+          buffer += line(cells[r]);
+          if (buffer.length >= FLUSH_CHARS) await flush();
+        }
         break;
       }
     }
@@ -190,7 +209,7 @@ export interface FileSink {
  * import { openFileSink, writeRows } from "./_output.ts";
  * const dir = await Deno.makeTempDir();
  * const file = await openFileSink(`${dir}/rows.csv`);
- * await writeRows(file.stream, [{ name: "n" }], [["1"]], { format: "csv" });
+ * await writeRows(file.stream, [{ name: "n" }], [[["1"]]], { format: "csv" });
  * await file.close();
  * console.log(await Deno.readTextFile(`${dir}/rows.csv`)); // "n\r\n1\r\n"
  * await Deno.remove(dir, { recursive: true });

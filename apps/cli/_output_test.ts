@@ -14,7 +14,7 @@ async function render(
   await writeRows(
     sink,
     [{ name: "n", type: "decimal(24,6)" }, { name: "s", type: "varchar" }],
-    rows,
+    [rows],
     {
       format,
     },
@@ -57,7 +57,7 @@ Deno.test("writeRows() stops with AbortedError when the signal aborts", async ()
   const controller = new AbortController();
   controller.abort();
   await rejects(
-    writeRows(new WritableStream(), [{ name: "n" }], [["1"]], {
+    writeRows(new WritableStream(), [{ name: "n" }], [[["1"]]], {
       format: "csv",
       signal: controller.signal,
     }),

@@ -140,7 +140,7 @@ async function show(context: CommandContext): Promise<void> {
     );
     if (result.columnData.length > 0 && result.queryData.length > 0) {
       await context.print("");
-      await writeRows(context.io.stdout, result.columnData, result.queryData, {
+      await writeRows(context.io.stdout, result.columnData, [result.queryData], {
         format: "table",
       });
       await context.log(
