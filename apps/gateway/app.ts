@@ -265,10 +265,7 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   });
 
   const json = (body: unknown, status = 200): Response =>
-    new Response(JSON.stringify(body), {
-      status,
-      headers: { "content-type": "application/json; charset=utf-8" },
-    });
+    new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
 
   const endedPage = (
     c: Context<GatewayEnv>,
