@@ -123,3 +123,50 @@ Deno.test("config shows the query defaults (data source, database, bucket, resul
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("datasource create --endpoint posts the stdin password base64-encoded (UTF-8), never in the URL (test double of the gateway)", async () => {
+  const home = await Deno.makeTempDir();
+  const bodies: unknown[] = [];
+  const urls: string[] = [];
+  // A test double of the remote server: it records the request and answers as the Open API does.
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    urls.push(req.url);
+    bodies.push(await req.json());
+    return Response.json({ scope: "PUBLIC", creatorName: "me", type: "MYSQL", name: "shop_db" });
+  });
+  try {
+    const io = memoryIo({
+      env: {
+        EVENTLAKE_HOME: home,
+        EVENTLAKE_ENDPOINT: `http://127.0.0.1:${server.addr.port}`,
+        EVENTLAKE_CREDENTIAL_ID: "id",
+        EVENTLAKE_CREDENTIAL_SECRET: "secret",
+      },
+      stdin: "pä$$ word\n",
+    });
+    const args = ["datasource", "create", "shop_db", "--instance", "db1", "--user", "reader"];
+    strictEqual(
+      await run([...args, "--scope", "public", "--description", "Shop", "--json"], io),
+      0,
+    );
+    deepStrictEqual(JSON.parse(io.stdoutText()).name, "shop_db");
+    const body = bodies[0] as Record<string, string>;
+    deepStrictEqual({ ...body, mysqlPassword: undefined }, {
+      type: "MYSQL",
+      name: "shop_db",
+      scope: "PUBLIC",
+      instanceId: "db1",
+      mysqlUser: "reader",
+      mysqlPassword: undefined,
+      description: "Shop",
+    });
+    const decoded = new TextDecoder().decode(
+      Uint8Array.from(atob(body.mysqlPassword), (c) => c.charCodeAt(0)),
+    );
+    strictEqual(decoded, "pä$$ word");
+    ok(!urls[0].includes("word"));
+  } finally {
+    await server.shutdown();
+    await Deno.remove(home, { recursive: true });
+  }
+});
