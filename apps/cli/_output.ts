@@ -170,7 +170,14 @@ export async function writeRows(
           for (const row of batch) cells.push(row.map(tableCell));
           count += batch.length;
         }
-        const widths = names.map((_, i) => Math.max(...cells.map((r) => visibleWidth(r[i] ?? ""))));
+        // A loop, not Math.max(...column): a spread of a million cells overflows the stack.
+        const widths = names.map(() => 1);
+        for (const row of cells) {
+          for (let i = 0; i < widths.length; i++) {
+            const w = visibleWidth(row[i] ?? "");
+            if (w > widths[i]) widths[i] = w;
+          }
+        }
         const right = columns.map((c) => c.type !== undefined && NUMERIC_TYPE.test(c.type));
         const line = (row: readonly string[]): string =>
           row.map((cell, i) => {

@@ -72,3 +72,23 @@ Deno.test("parseOutputFormat() names the accepted formats and suggests the close
     message: 'Invalid format "jsonl": expected table, csv, json, ndjson',
   });
 });
+
+Deno.test("writeRows() lays out a table of 300,000 rows (widths without spreading the column)", async () => {
+  const rows = Array.from({ length: 300_000 }, (_, i) => [String(i)]);
+  let lines = 0;
+  let last = "";
+  const decoder = new TextDecoder();
+  const sink = new WritableStream<Uint8Array>({
+    write(chunk) {
+      const text = decoder.decode(chunk);
+      lines += text.split("\n").length - 1;
+      last = text;
+    },
+  });
+  strictEqual(
+    await writeRows(sink, [{ name: "n", type: "bigint" }], [rows], { format: "table" }),
+    300_000,
+  );
+  strictEqual(lines, 300_002);
+  strictEqual(last.endsWith("299999\n"), true);
+});
