@@ -146,3 +146,18 @@ Deno.test("readInputs() expands globs in name order and names a missing file or 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readInputs() sniffs Parquet on a stream by its magic and reads it with row numbers", async () => {
+  const { writeEvents } = await import("@eventlake/parquet");
+  const { generateEvents } = await import("@eventlake/schema/testing");
+  const events = generateEvents(3);
+  const chunks: Uint8Array[] = [];
+  await writeEvents(events, new WritableStream({ write: (c) => void chunks.push(c) }));
+  const records = await all([{ name: "stdin", stream: ReadableStream.from(chunks) }]);
+  deepStrictEqual(records.map((r) => [r.kind, (r as { row: number }).row]), [
+    ["event", 0],
+    ["event", 1],
+    ["event", 2],
+  ]);
+  deepStrictEqual((records[2] as { event: unknown }).event, events[2]);
+});
