@@ -69,11 +69,11 @@ async function cpuOf<T>(fn: () => Promise<T>): Promise<{ value: T; cpu: number }
   return { value, cpu: (used.user + used.system) / 1e6 };
 }
 
-async function importDay(dir: string, lake: string): Promise<RunReport> {
+async function importDay(dir: string, lake: string, workers?: number): Promise<RunReport> {
   const report = await runImport(
     { store: createLocalStore(`${dir}/src`), prefix: "" },
     DATE,
-    { lake: { store: createLocalStore(lake) }, dedupWindowDays: 7 },
+    { lake: { store: createLocalStore(lake) }, dedupWindowDays: 7, workers },
   );
   if (report.status !== "SUCCEEDED") {
     throw new Error(`Import ${report.status}: ${report.error?.message ?? ""}`);
@@ -221,10 +221,12 @@ if (import.meta.main) {
       rows: { type: "string" },
       "rss-rows": { type: "string" },
       child: { type: "string" },
+      workers: { type: "string" },
     },
   });
   if (values.child) {
-    const report = await importDay(values.child, `${values.child}/lake`);
+    const workers = values.workers ? Number(values.workers) : undefined;
+    const report = await importDay(values.child, `${values.child}/lake`, workers);
     console.log(JSON.stringify(report));
   } else {
     console.log(
