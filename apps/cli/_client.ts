@@ -139,16 +139,25 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Options of {@linkcode resultRows}. */
+export interface ResultRowsOptions extends CallOptions {
+  /** Reads another page of the result from the API. */
+  getPage: (page: number, options: CallOptions) => Promise<QueryResultResponse>;
+  /** Opens the stored CSV (absent or `undefined` answer: not readable from here). */
+  open?: ResultCsvOpener;
+  /** Where the query ran, for messages. */
+  where: string;
+}
+
 /**
- * The rows of a result, in batches: the stored CSV when `open` can read it, else the API's pages, which hold
- * every row only when there are at most 1,000 (`totalElements === outputRows`).
+ * The rows of a result, in batches: the stored CSV when `open` can read it, else the API's
+ * pages, which hold every row only when there are at most 1,000 (`totalElements === outputRows`).
  */
 export async function* resultRows(
   result: QueryResultResponse,
-  getPage: (page: number, options: CallOptions) => Promise<QueryResultResponse>,
-  open: ResultCsvOpener | undefined,
-  options: CallOptions & { where: string },
+  options: ResultRowsOptions,
 ): AsyncGenerator<(string | null)[][]> {
+  const { getPage, open } = options;
   const { queryInfo, resultConfig, reuseConfig } = result;
   const total = queryInfo.queryStats.outputRows;
   if (resultConfig.isStored && open !== undefined) {
@@ -317,12 +326,12 @@ class RemoteBackend implements QueryBackend {
   }
 
   rows(result: QueryResultResponse, options: CallOptions = {}): AsyncIterable<(string | null)[][]> {
-    return resultRows(
-      result,
-      (page, o) => this.get(result.queryInfo.queryId, { ...o, page }),
-      this.#options.openResultCsv,
-      { ...options, where: this.where },
-    );
+    return resultRows(result, {
+      ...options,
+      getPage: (page, o) => this.get(result.queryInfo.queryId, { ...o, page }),
+      open: this.#options.openResultCsv,
+      where: this.where,
+    });
   }
 
   listDataSources(options: CallOptions = {}): Promise<DataSourceView[]> {

@@ -78,7 +78,7 @@ export async function openBackend(
       // The default result bucket of embedded mode is made on first use.
       await mkdir(join(values.resultsDir, values.bucket), { recursive: true });
     }
-    return { backend: embeddedBackend(embedded, identity, values.home), config };
+    return { backend: embeddedBackend(embedded, { identity, where: values.home }), config };
   } catch (error) {
     await embedded.close();
     throw error;

@@ -100,14 +100,22 @@ Deno.test("resultRows() reads every row from the stored CSV, and refuses a file 
   };
   const noPages = () => Promise.reject(new Error("pages must not be read"));
   const rows = [];
-  for await (const batch of resultRows(result, noPages, opener("n\r\n1\r\n\r\n"), { where: "x" })) {
+  for await (
+    const batch of resultRows(result, {
+      getPage: noPages,
+      open: opener("n\r\n1\r\n\r\n"),
+      where: "x",
+    })
+  ) {
     rows.push(...batch);
   }
   deepStrictEqual(rows, [["1"], [null]]);
   deepStrictEqual(keys, ["p/2023/01/01/q1.csv"]);
   await rejects(
     (async () => {
-      for await (const _ of resultRows(result, noPages, opener("n\r\n1\r\n"), { where: "x" })) {
+      for await (
+        const _ of resultRows(result, { getPage: noPages, open: opener("n\r\n1\r\n"), where: "x" })
+      ) {
         // drain
       }
     })(),

@@ -307,8 +307,16 @@ function raced<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise
   });
 }
 
+/** Options of {@linkcode embeddedBackend}. */
+export interface EmbeddedBackendOptions {
+  /** Who calls. */
+  identity: Identity;
+  /** Where the service lives (the home), for messages. */
+  where: string;
+}
+
 /**
- * A {@linkcode QueryBackend} over an embedded service, calling as `identity`.
+ * A {@linkcode QueryBackend} over an embedded service, calling as `options.identity`.
  *
  * @example
  * ```ts
@@ -318,7 +326,7 @@ function raced<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise
  *   home, lakeUrl: `${home}/lake`, resultsDir: `${home}/results`, port: 8080,
  *   endpoint: "http://127.0.0.1:8080", bucket: "results", resultPath: "cli",
  * }, { engine: false });
- * const backend = embeddedBackend(embedded, { name: "me" }, home);
+ * const backend = embeddedBackend(embedded, { identity: { name: "me" }, where: home });
  * console.log((await backend.list({})).totalElements); // 0
  * await backend.close();
  * await Deno.remove(home, { recursive: true });
@@ -326,9 +334,9 @@ function raced<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise
  */
 export function embeddedBackend(
   embedded: EmbeddedService,
-  identity: Identity,
-  where: string,
+  options: EmbeddedBackendOptions,
 ): QueryBackend {
+  const { identity, where } = options;
   const { service } = embedded;
   const backend: QueryBackend = {
     mode: "embedded",
@@ -367,12 +375,12 @@ export function embeddedBackend(
       }
     },
     rows: (result, options: CallOptions = {}) =>
-      resultRows(
-        result,
-        (page) => service.get(identity, result.queryInfo.queryId, { page }),
-        embedded.openResultCsv,
-        { ...options, where },
-      ),
+      resultRows(result, {
+        ...options,
+        getPage: (page) => service.get(identity, result.queryInfo.queryId, { page }),
+        open: embedded.openResultCsv,
+        where,
+      }),
     listDataSources: (options = {}) => service.listDataSources(identity, options),
     createDataSource: (body, options = {}) => service.createDataSource(identity, body, options),
     deleteDataSource: (name) => service.deleteDataSource(identity, name),
