@@ -73,9 +73,16 @@ export class PlainStrings {
   readonly #bounds: Int32Array;
 
   /** Scans `count` length-prefixed values from `offset`; throws RangeError past the end. */
-  constructor(bytes: Uint8Array, offset: number, count: number) {
+  constructor(bytes: Uint8Array, offset: number, count: number, wire?: PlainWire) {
     this.length = count;
     this.#bytes = bytes;
+    if (wire !== undefined) {
+      // Rebuilt from a worker's message: already scanned and checked there.
+      this.#base = offset;
+      this.#text = wire.text;
+      this.#bounds = wire.bounds;
+      return;
+    }
     const bounds = new Int32Array(count * 2);
     const end = bytes.length;
     let at = offset;
@@ -108,6 +115,20 @@ export class PlainStrings {
     this.#bounds = bounds;
   }
 
+  /** The page as structured-clonable data; its buffers are added to `transfer`. */
+  toWire(transfer: Set<ArrayBuffer>): PageWire {
+    transfer.add(this.#bytes.buffer as ArrayBuffer);
+    transfer.add(this.#bounds.buffer as ArrayBuffer);
+    return {
+      t: "plain",
+      bytes: this.#bytes,
+      offset: this.#base,
+      count: this.length,
+      text: this.#text,
+      bounds: this.#bounds,
+    };
+  }
+
   /** The `i`-th string. */
   at(i: number): string {
     const start = this.#bounds[2 * i];
@@ -124,6 +145,26 @@ export class PlainStrings {
     return out;
   }
 }
+
+/** What a worker sends of a {@linkcode PlainStrings} beyond its bytes. */
+export interface PlainWire {
+  text: string;
+  bounds: Int32Array;
+}
+
+/** A page of lazy values as structured-clonable data. */
+export type PageWire =
+  | {
+    t: "plain";
+    bytes: Uint8Array;
+    offset: number;
+    count: number;
+    text: string;
+    bounds: Int32Array;
+  }
+  | { t: "dict"; dictionary: unknown[]; indices: Uint32Array }
+  | { t: "fixed"; bytes: Uint8Array; offset: number; count: number; width: number }
+  | { t: "array"; values: DecodedArray };
 
 /** Decodes `count` PLAIN BYTE_ARRAY strings starting at `offset`, now. */
 export function readPlainStrings(bytes: Uint8Array, offset: number, count: number): string[] {
@@ -142,6 +183,12 @@ export class DictPage<T> {
     this.#dictionary = dictionary;
     this.#indices = indices;
     this.length = indices.length;
+  }
+
+  /** The page as structured-clonable data; its buffers are added to `transfer`. */
+  toWire(transfer: Set<ArrayBuffer>): PageWire {
+    transfer.add(this.#indices.buffer as ArrayBuffer);
+    return { t: "dict", dictionary: this.#dictionary, indices: this.#indices };
   }
 
   /** The `i`-th value. */
@@ -167,6 +214,18 @@ export class FixedDecimals {
     this.#offset = offset;
     this.#width = width;
     this.length = count;
+  }
+
+  /** The page as structured-clonable data; its buffer is added to `transfer`. */
+  toWire(transfer: Set<ArrayBuffer>): PageWire {
+    transfer.add(this.#bytes.buffer as ArrayBuffer);
+    return {
+      t: "fixed",
+      bytes: this.#bytes,
+      offset: this.#offset,
+      count: this.length,
+      width: this.#width,
+    };
   }
 
   /** The `i`-th unscaled value. */
@@ -205,10 +264,14 @@ export class LazyValues<T> {
   #end = 0;
   #current: Page<T> | undefined;
 
+  /** What the values are (for {@linkcode leafToWire}). */
+  readonly kind: "string" | "bigint";
+
   /** Wraps the pages of one chunk. */
-  constructor(pages: Page<T>[], length: number) {
+  constructor(pages: Page<T>[], length: number, kind: "string" | "bigint") {
     this.#pages = pages;
     this.length = length;
+    this.kind = kind;
   }
 
   /** The next value; `undefined` after the last. */
@@ -220,6 +283,15 @@ export class LazyValues<T> {
       this.#end = this.#current.length;
     }
     return this.#current!.at(this.#index++);
+  }
+
+  /** The pages as structured-clonable data; their buffers are added to `transfer`. */
+  toWire(transfer: Set<ArrayBuffer>): PageWire[] {
+    return this.#pages.map((page): PageWire =>
+      page instanceof PlainStrings || page instanceof DictPage || page instanceof FixedDecimals
+        ? page.toWire(transfer)
+        : { t: "array", values: page as unknown as DecodedArray }
+    );
   }
 
   /** All values as an array. */
@@ -248,6 +320,67 @@ export interface LeafData {
   reps: Uint8Array | null;
   /** The non-null values, in order (strings as a {@linkcode StringValues} reader). */
   values: DecodedArray | LazyValues<string> | LazyValues<bigint>;
+}
+
+/** A {@linkcode LeafData} as structured-clonable data, for a worker's message. */
+export interface LeafWire {
+  count: number;
+  defs: Uint8Array | null;
+  reps: Uint8Array | null;
+  /** Lazy pages (`lazy` says of what) or the values themselves. */
+  lazy: "string" | "bigint" | null;
+  pages: PageWire[] | null;
+  values: DecodedArray | null;
+  length: number;
+}
+
+/** {@linkcode LeafData} as data for `postMessage`; buffers to transfer are added to `transfer`. */
+export function leafToWire(data: LeafData, transfer: Set<ArrayBuffer>): LeafWire {
+  if (data.defs !== null) transfer.add(data.defs.buffer as ArrayBuffer);
+  if (data.reps !== null) transfer.add(data.reps.buffer as ArrayBuffer);
+  const lazy = data.values instanceof LazyValues;
+  return {
+    count: data.count,
+    defs: data.defs,
+    reps: data.reps,
+    lazy: lazy ? (data.values as LazyValues<unknown>).kind : null,
+    pages: lazy ? (data.values as LazyValues<unknown>).toWire(transfer) : null,
+    values: lazy ? null : data.values as DecodedArray,
+    length: data.values.length,
+  };
+}
+
+function pageFromWire(page: PageWire): Page<unknown> {
+  switch (page.t) {
+    case "plain":
+      return new PlainStrings(page.bytes, page.offset, page.count, page);
+    case "dict":
+      return new DictPage(page.dictionary, page.indices);
+    case "fixed":
+      return new FixedDecimals(page.bytes, page.offset, page.count, page.width);
+    case "array":
+      return page.values as Page<unknown>;
+  }
+}
+
+/** The {@linkcode LeafData} a worker sent as {@linkcode leafToWire}. */
+export function leafFromWire(wire: LeafWire): LeafData {
+  return {
+    count: wire.count,
+    defs: wire.defs,
+    reps: wire.reps,
+    values: wire.lazy === null ? wire.values! : wire.lazy === "string"
+      ? new LazyValues<string>(
+        wire.pages!.map(pageFromWire) as Page<string>[],
+        wire.length,
+        "string",
+      )
+      : new LazyValues<bigint>(
+        wire.pages!.map(pageFromWire) as Page<bigint>[],
+        wire.length,
+        "bigint",
+      ),
+  };
 }
 
 /** How to decode a leaf's values. */
@@ -479,9 +612,9 @@ export function decodeLeaf(
     defs: valueCount === expected ? null : defs,
     reps,
     values: strings
-      ? new LazyValues<string>(pages as Page<string>[], valueCount)
+      ? new LazyValues<string>(pages as Page<string>[], valueCount, "string")
       : decimals > 0
-      ? new LazyValues<bigint>(pages as Page<bigint>[], valueCount)
+      ? new LazyValues<bigint>(pages as Page<bigint>[], valueCount, "bigint")
       : concatValues(pages as DecodedArray[], valueCount),
   };
 }

@@ -26,7 +26,8 @@ import {
   type ParquetVariant,
   resolveLayout,
 } from "./_read_layout.ts";
-import { decodeLeaf, LazyValues, type LeafData } from "./_read_chunk.ts";
+import { decodeLeaf, LazyValues, type LeafData, leafFromWire } from "./_read_chunk.ts";
+import type { ChunkJob, FromDecoder, ToDecoder } from "./_read_worker.ts";
 import {
   assembleDecimal,
   assembleJsonMap,
@@ -65,6 +66,13 @@ export interface ReadEventsOptions {
    * first such row rejects the iteration (after the rows before it were yielded).
    */
   onInvalidRow?: (error: InvalidArgumentError) => void;
+  /**
+   * Decode each row group's column chunks (decompression, levels, dictionary indices) in a
+   * worker thread while this thread builds the events of the previous row group. Default:
+   * on for files of at least 200,000 rows in two or more row groups, when the runtime has
+   * `Worker`, two or more CPUs, and the reader does not itself run in a worker.
+   */
+  decodeWorker?: boolean;
 }
 
 /** Rows per batch when not given. */
@@ -200,6 +208,7 @@ function decodeGroup(
   opened: Opened,
   group: number,
   bytes: Map<number, Uint8Array>,
+  decoded: Map<number, LeafData> | undefined,
 ): GroupColumns {
   const { name, footer } = opened;
   const rowGroup = footer.metadata.row_groups[group];
@@ -208,7 +217,7 @@ function decodeGroup(
   const sink = (row: number, column: string, message: string) =>
     problems.push({ row, column, message });
   const decode = (leaf: Leaf, raw: boolean): LeafData =>
-    decodeLeaf(
+    decoded?.get(leaf.index) ?? decodeLeaf(
       bytes.get(leaf.index)!,
       leaf,
       rowGroup.columns[leaf.index].meta_data as ColumnMetaData,
@@ -298,23 +307,139 @@ export async function* readEventBatches(
   const { metadata } = opened.footer;
   const leaves = opened.plans.flatMap(leavesOf);
   const groups = metadata.row_groups.length;
-  const fetch = (g: number) => fetchGroup(source, metadata, g, leaves, opened.name, signal);
-  let next: Promise<Map<number, Uint8Array>> | undefined = groups > 0 ? fetch(0) : undefined;
+  const decoder = useDecodeWorker(options.decodeWorker, metadata)
+    ? DecodeWorker.start(opened, leaves)
+    : undefined;
+  const fetch = async (g: number): Promise<Fetched> => {
+    const bytes = await fetchGroup(source, metadata, g, leaves, opened.name, signal);
+    // A failed or missing worker decode is redone here (same errors as without a worker).
+    const decoded = decoder === undefined ? undefined : await decoder.decode(g, bytes);
+    return { bytes, decoded };
+  };
+  let next: Promise<Fetched> | undefined = groups > 0 ? fetch(0) : undefined;
   let groupStart = 0;
   try {
     for (let g = 0; g < groups; g++) {
       throwIfAborted(signal);
-      const bytes = await next!;
-      // Prefetch the next row group while this one decodes (object stores have latency).
+      const { bytes, decoded } = await next!;
+      // Prefetch (and, with a worker, decode) the next row group while this one is turned
+      // into events (object stores have latency).
       next = g + 1 < groups ? fetch(g + 1) : undefined;
       next?.catch(() => {});
-      const cols = decodeGroup(opened, g, bytes);
+      const cols = decodeGroup(opened, g, bytes, decoded);
       bytes.clear();
       yield* materialise(cols, groupStart, batchSize, opened.name, options);
       groupStart += cols.rows;
     }
   } finally {
     next?.catch(() => {});
+    decoder?.stop();
+  }
+}
+
+/** A row group's column chunks, and their decoding when a worker did it. */
+interface Fetched {
+  bytes: Map<number, Uint8Array>;
+  decoded: Map<number, LeafData> | undefined;
+}
+
+/** Smallest file decoded in a worker by default: a worker costs some milliseconds to start. */
+const WORKER_MIN_ROWS = 200_000;
+
+function useDecodeWorker(option: boolean | undefined, metadata: FileMetaData): boolean {
+  if (typeof Worker !== "function") return false;
+  if (option !== undefined) return option;
+  if (metadata.row_groups.length < 2 || Number(metadata.num_rows) < WORKER_MIN_ROWS) return false;
+  const g = globalThis as { navigator?: { hardwareConcurrency?: number } };
+  if ((g.navigator?.hardwareConcurrency ?? 1) < 2) return false;
+  // Inside a worker (e.g. dataimport's parallel parts) the other CPUs are already busy.
+  return !("WorkerGlobalScope" in globalThis);
+}
+
+/** The decode worker of one read: one row group in flight at a time. */
+class DecodeWorker {
+  readonly #worker: Worker;
+  readonly #raw: Map<number, boolean>;
+  readonly #metadata: FileMetaData;
+  readonly #pending = new Map<number, (leaves: Map<number, LeafData> | undefined) => void>();
+  #id = 0;
+  #broken = false;
+
+  private constructor(worker: Worker, opened: Opened) {
+    this.#worker = worker;
+    this.#metadata = opened.footer.metadata;
+    this.#raw = new Map();
+    for (const plan of opened.plans) {
+      if (plan.kind === "ts" || plan.kind === "decimal") this.#raw.set(plan.leaf.index, true);
+    }
+  }
+
+  /** Starts a worker for `opened`, or returns undefined when the runtime cannot. */
+  static start(opened: Opened, leaves: Leaf[]): DecodeWorker | undefined {
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL("./_read_worker.ts", import.meta.url).href, { type: "module" });
+    } catch {
+      return undefined;
+    }
+    const self = new DecodeWorker(worker, opened);
+    worker.onmessage = (event: MessageEvent<FromDecoder>) => self.#reply(event.data);
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      self.#fail();
+    };
+    worker.onmessageerror = () => self.#fail();
+    const init: ToDecoder = { t: "init", name: opened.name, leaves };
+    worker.postMessage(init);
+    return self;
+  }
+
+  /** Decodes a row group in the worker; `undefined` when it could not (decode it here). */
+  decode(
+    group: number,
+    bytes: Map<number, Uint8Array>,
+  ): Promise<Map<number, LeafData> | undefined> {
+    if (this.#broken) return Promise.resolve(undefined);
+    const id = ++this.#id;
+    const columns = this.#metadata.row_groups[group].columns;
+    const chunks: ChunkJob[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const [leaf, chunk] of bytes) {
+      // A copy: the chunk stays here for a fallback decode, and may view the caller's buffer.
+      const copy = chunk.slice();
+      transfer.push(copy.buffer);
+      chunks.push({
+        leaf,
+        bytes: copy,
+        meta: columns[leaf].meta_data as ColumnMetaData,
+        raw: this.#raw.get(leaf) ?? false,
+      });
+    }
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      const message: ToDecoder = { t: "decode", id, rowGroup: group, chunks };
+      this.#worker.postMessage(message, transfer);
+    });
+  }
+
+  #reply(m: FromDecoder): void {
+    const resolve = this.#pending.get(m.id);
+    if (resolve === undefined) return;
+    this.#pending.delete(m.id);
+    if (m.t === "failed") return resolve(undefined);
+    resolve(new Map(m.leaves.map((wire, i) => [m.indices[i], leafFromWire(wire)])));
+  }
+
+  #fail(): void {
+    this.#broken = true;
+    for (const resolve of this.#pending.values()) resolve(undefined);
+    this.#pending.clear();
+  }
+
+  /** Ends the worker. */
+  stop(): void {
+    this.#fail();
+    this.#worker.terminate();
   }
 }
 

@@ -544,3 +544,87 @@ Deno.test({
     }
   },
 });
+
+// ---------------------------------------------------------------- decoding in a worker
+
+/** A file of `rows` varied events in row groups of `rowGroupSize`, and the events. */
+async function multiGroupFile(rows: number, rowGroupSize: number): Promise<[Uint8Array, Event[]]> {
+  const events: Event[] = [];
+  for (let i = 0; i < rows; i++) {
+    events.push({
+      insert_id: `id-${i}`,
+      event_key: i % 7 === 0 ? "구매" : `e${i % 5}`,
+      ts: Date.UTC(2023, 0, 1) + i * 37,
+      metric_value: BigInt(i) * (i % 2 === 0 ? 1_000_003n : -7n) * (i % 11 === 0 ? 10n ** 12n : 1n),
+      identifiers: { id: `u${i % 97}`, device_id: i % 3 === 0 ? null : "d" },
+      user_properties: i % 4 === 0 ? {} : { n: String(i), plan: `p${i % 3}` },
+      event_properties: { note: `메모 ${i}`, empty: null },
+      platform_properties: { osname: "android", appversion: `2.3.${i % 13}` },
+    });
+  }
+  const chunks: Uint8Array[] = [];
+  await writeEvents(events, new WritableStream({ write: (c) => void chunks.push(c) }), {
+    rowGroupSize,
+  });
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return [bytes, events];
+}
+
+Deno.test("readEvents() with decodeWorker reads every row group exactly as without it", async () => {
+  const [bytes, events] = await multiGroupFile(5000, 1200);
+  const copy = bytes.slice();
+  deepStrictEqual(await collect(bytesSource(bytes), { decodeWorker: true }), events);
+  deepStrictEqual(await collect(bytesSource(bytes), { decodeWorker: false }), events);
+  deepStrictEqual(bytes, copy, "the caller's bytes are not transferred away");
+});
+
+Deno.test("readEvents() with decodeWorker rejects a corrupt page with the same error as without", async () => {
+  const [bytes] = await multiGroupFile(3000, 1000);
+  // Flip bytes inside the data of the second row group until a read fails.
+  let compared = 0;
+  for (
+    let pos = Math.floor(bytes.length / 2);
+    pos < bytes.length - 2000 && compared < 3;
+    pos += 997
+  ) {
+    const bad = bytes.slice();
+    bad[pos] ^= 0xff;
+    const outcome = async (decodeWorker: boolean) => {
+      try {
+        return { rows: (await collect(bytesSource(bad), { name: "bad", decodeWorker })).length };
+      } catch (error) {
+        ok(error instanceof InvalidArgumentError, String(error));
+        return { error: error.message };
+      }
+    };
+    const without = await outcome(false);
+    deepStrictEqual(await outcome(true), without, `byte ${pos}`);
+    if ("error" in without) compared++;
+  }
+  ok(compared > 0);
+});
+
+Deno.test("readEvents() with decodeWorker can be left early and aborted", async () => {
+  const [bytes, events] = await multiGroupFile(3000, 1000);
+  for await (const event of readEvents(bytesSource(bytes), { decodeWorker: true })) {
+    deepStrictEqual(event, events[0]);
+    break;
+  }
+  const controller = new AbortController();
+  let n = 0;
+  await rejects(
+    (async () => {
+      for await (
+        const _ of readEvents(bytesSource(bytes), { decodeWorker: true, signal: controller.signal })
+      ) {
+        if (++n === 1500) controller.abort();
+      }
+    })(),
+    AbortedError,
+  );
+});
