@@ -502,7 +502,9 @@ export function decodeLeaf(
           0,
           dph.num_values,
         );
-        dictionary = dict instanceof PlainStrings || dict instanceof FixedDecimals
+        dictionary = dict instanceof PlainStrings
+          ? internalize(dict.toArray())
+          : dict instanceof FixedDecimals
           ? dict.toArray()
           : dict;
         continue;
@@ -617,6 +619,20 @@ export function decodeLeaf(
       ? new LazyValues<bigint>(pages as Page<bigint>[], valueCount, "bigint")
       : concatValues(pages as DecodedArray[], valueCount),
   };
+}
+
+/** Dictionaries up to this size are internalized. */
+const MAX_INTERNALIZED = 4096;
+
+/**
+ * Replaces the strings of a small dictionary by V8's internalized copies (a property name
+ * is one), so map keys built from them need no string-table lookup when they become
+ * properties, and comparing two of them is comparing pointers.
+ */
+function internalize(strings: string[]): string[] {
+  if (strings.length > MAX_INTERNALIZED) return strings;
+  for (let i = 0; i < strings.length; i++) strings[i] = Object.keys({ [strings[i]]: 0 })[0];
+  return strings;
 }
 
 /** Reads V1 levels: a 4-byte length, then the hybrid runs. Returns the position after them. */
