@@ -3,6 +3,14 @@
  * form: a small HTTP client of the Open API for `--endpoint` mode. The embedded form (the
  * service in this process) is in `_embedded.ts`.
  *
+ * ## Every row of a result
+ * The API pages at most 1,000 rows. {@linkcode resultRows} reads a FINISHED result from, in
+ * order: the stored CSV in the local bucket folder (`resultsDir`) when it is readable here (no
+ * network); the API's pages when they hold every row; else, in remote mode, the gateway's
+ * full-result download `GET /v1/data-query/query/{id}/result.csv` (creator only), streamed
+ * through the CSV parser without holding the file in memory. A server without that route (the
+ * edge entry) answers 404 "Cannot find route": then only the local folder can give the rest.
+ *
  * Error answers (`{"code","message"}` with a non-2xx status) become the `EventlakeError` of that
  * code, so exit codes follow the one table in `exit_codes.ts`; a server that cannot be reached
  * is `UNAVAILABLE` (exit 6).
@@ -60,7 +68,10 @@ export interface QueryBackend {
     queryId: string,
     options?: CallOptions & { onUpdate?: (result: QueryResultResponse) => Promise<void> | void },
   ): Promise<QueryResultResponse>;
-  /** Every row of a FINISHED query in batches, read from its stored CSV (or the pages when they hold all). */
+  /**
+   * Every row of a FINISHED query in batches: its stored CSV when readable here, else the pages
+   * when they hold all, else (remote) the `result.csv` download.
+   */
   rows(result: QueryResultResponse, options?: CallOptions): AsyncIterable<(string | null)[][]>;
   /** Data sources (`GET /v1/data-query/data-source`). */
   listDataSources(options?: CallOptions): Promise<DataSourceView[]>;
@@ -79,6 +90,15 @@ export type ResultCsvOpener = (
   options: CallOptions,
 ) => Promise<ReadableStream<Uint8Array> | undefined>;
 
+/**
+ * Downloads the whole stored result CSV of a query from the server; `undefined` when the server
+ * has no download route.
+ */
+export type ResultCsvDownloader = (
+  queryId: string,
+  options: CallOptions,
+) => Promise<ReadableStream<Uint8Array> | undefined>;
+
 /** Options of {@linkcode createRemoteBackend}. */
 export interface RemoteBackendOptions {
   /** `Credential-ID`. */
@@ -87,7 +107,10 @@ export interface RemoteBackendOptions {
   credentialSecret?: string;
   /** The HTTP client (default: global `fetch`). */
   fetch?: typeof fetch;
-  /** Reads result CSVs directly when more rows exist than the API pages (1,000). */
+  /**
+   * Reads result CSVs from a local bucket folder when it holds them (no network); otherwise
+   * results beyond the API's 1,000 rows are downloaded from the server's `result.csv` route.
+   */
   openResultCsv?: ResultCsvOpener;
   /** First poll interval while waiting, ms (default 100; doubles up to 1,000). */
   pollMs?: number;
@@ -145,25 +168,61 @@ export interface ResultRowsOptions extends CallOptions {
   getPage: (page: number, options: CallOptions) => Promise<QueryResultResponse>;
   /** Opens the stored CSV (absent or `undefined` answer: not readable from here). */
   open?: ResultCsvOpener;
+  /**
+   * Downloads the stored CSV from the server (remote mode), used when `open` cannot read it and
+   * the pages do not hold every row (absent or `undefined` answer: no such route).
+   */
+  download?: ResultCsvDownloader;
   /** Where the query ran, for messages. */
   where: string;
 }
 
 /**
- * The rows of a result, in batches: the stored CSV when `open` can read it, else the API's
- * pages, which hold every row only when there are at most 1,000 (`totalElements === outputRows`).
+ * The rows of a result, in batches: the stored CSV when `open` can read it; else the API's
+ * pages when they hold every row (`totalElements === outputRows`, at most 1,000); else the CSV
+ * that `download` streams from the server. A CSV whose row count differs from the query's
+ * `outputRows` is refused (`UNAVAILABLE`).
+ *
+ * @example
+ * ```ts
+ * import { resultRows } from "./_client.ts";
+ * import type { QueryResultResponse } from "@eventlake/dataquery";
+ * const result = {
+ *   queryInfo: { queryId: "q1", queryStats: { outputRows: 1 } },
+ *   resultConfig: { isStored: true, bucketName: "b", path: "p", storageUrl: "b/p" },
+ *   reuseConfig: { reuse: false },
+ *   totalElements: 0, totalPages: 0, number: 0, queryData: [],
+ * } as unknown as QueryResultResponse;
+ * const csv = new TextEncoder().encode("answer\r\n42\r\n");
+ * for await (
+ *   const rows of resultRows(result, {
+ *     getPage: () => Promise.reject(new Error("no pages")),
+ *     download: () => Promise.resolve(ReadableStream.from([csv])),
+ *     where: "http://gateway.test",
+ *   })
+ * ) console.log(rows); // [["42"]]
+ * ```
  */
 export async function* resultRows(
   result: QueryResultResponse,
   options: ResultRowsOptions,
 ): AsyncGenerator<(string | null)[][]> {
-  const { getPage, open } = options;
+  const { getPage, open, download } = options;
   const { queryInfo, resultConfig, reuseConfig } = result;
   const total = queryInfo.queryStats.outputRows;
-  if (resultConfig.isStored && open !== undefined) {
-    const file = reuseConfig.reusedFrom ?? queryInfo.queryId;
-    const key = `${resultConfig.path}/${file}.csv`;
-    const stream = await open(resultConfig.bucketName, key, options);
+  const file = reuseConfig.reusedFrom ?? queryInfo.queryId;
+  const pagesHoldAll = result.totalElements >= total;
+  if (resultConfig.isStored) {
+    let stream: ReadableStream<Uint8Array> | undefined;
+    let source = "";
+    if (open !== undefined) {
+      stream = await open(resultConfig.bucketName, `${resultConfig.path}/${file}.csv`, options);
+      source = `the result file "${resultConfig.storageUrl}/${file}.csv"`;
+    }
+    if (stream === undefined && !pagesHoldAll && download !== undefined) {
+      stream = await download(queryInfo.queryId, options);
+      source = `the downloaded result of query "${queryInfo.queryId}"`;
+    }
     if (stream !== undefined) {
       const { parseCsvBatches } = await import("./_client_csv.ts");
       let header = true;
@@ -176,19 +235,19 @@ export async function* resultRows(
       }
       if (count !== total) {
         throw new UnavailableError(
-          `Cannot trust the result file "${resultConfig.storageUrl}/${file}.csv": it holds ` +
-            `${count} rows, the query reported ${total}`,
+          `Cannot trust ${source}: it holds ${count} rows, the query reported ${total}`,
         );
       }
       return;
     }
   }
-  if (result.totalElements < total) {
+  if (!pagesHoldAll) {
     throw new UnavailableError(
       `Cannot read all ${total} rows of query "${queryInfo.queryId}": the API pages only the ` +
-        `first ${result.totalElements} and the result file "${resultConfig.storageUrl}/${
-          reuseConfig.reusedFrom ?? queryInfo.queryId
-        }.csv" is not readable from here`,
+        `first ${result.totalElements} and the result file "${resultConfig.storageUrl}/${file}.csv" ` +
+        `is not readable from here${
+          download === undefined ? "" : ` (the server at ${options.where} offers no download)`
+        }`,
       {
         details: {
           hint: `Point --results-dir at the folder holding bucket "${resultConfig.bucketName}" ` +
@@ -216,11 +275,12 @@ class RemoteBackend implements QueryBackend {
     this.#fetch = options.fetch ?? fetch;
   }
 
-  async #call<T>(
+  /** Sends a request with the credential; answers a 2xx response, else throws its error. */
+  async #send(
     method: string,
     path: string,
     options: CallOptions & { body?: unknown; headers?: Record<string, string> } = {},
-  ): Promise<T> {
+  ): Promise<Response> {
     const { credentialId, credentialSecret } = this.#options;
     if (!credentialId || !credentialSecret) {
       throw new UnauthenticatedError(
@@ -265,16 +325,62 @@ class RemoteBackend implements QueryBackend {
         },
       );
     }
+    if (!response.ok) {
+      throw errorOfResponse(response, await response.text(), `${method} ${path}`);
+    }
+    return response;
+  }
+
+  async #call<T>(
+    method: string,
+    path: string,
+    options: CallOptions & { body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<T> {
+    const response = await this.#send(method, path, options);
     const text = await response.text();
-    if (!response.ok) throw errorOfResponse(response, text, `${method} ${path}`);
     try {
       return JSON.parse(text) as T;
     } catch (error) {
       throw new UnavailableError(
-        `Cannot read the answer of ${method} ${url}: it is not JSON (status ${response.status})`,
+        `Cannot read the answer of ${method} ${this.where}${path}: it is not JSON (status ${response.status})`,
         { cause: error },
       );
     }
+  }
+
+  /**
+   * Streams `GET /v1/data-query/query/{id}/result.csv`; `undefined` when the server has no such
+   * route (its 404 says "Cannot find route"). Any other error answer is thrown as its code.
+   */
+  async #download(
+    queryId: string,
+    options: CallOptions,
+  ): Promise<ReadableStream<Uint8Array> | undefined> {
+    const path = `/v1/data-query/query/${encodeURIComponent(queryId)}/result.csv`;
+    let response: Response;
+    try {
+      response = await this.#send("GET", path, {
+        ...options,
+        headers: { accept: "text/csv, application/json" },
+      });
+    } catch (error) {
+      if (
+        error instanceof EventlakeError && error.code === "NOT_FOUND" &&
+        /^Cannot find route\b/.test(error.message)
+      ) {
+        return undefined;
+      }
+      throw error;
+    }
+    const type = response.headers.get("content-type") ?? "";
+    if (!/^text\/csv\b/i.test(type) || response.body === null) {
+      await response.body?.cancel();
+      throw new UnavailableError(
+        `Cannot read the result download of query "${queryId}" from ${this.where}: expected ` +
+          `text/csv, got "${type || "no content type"}" (status ${response.status})`,
+      );
+    }
+    return response.body;
   }
 
   submit(body: SubmitQueryInput, options: BackendSubmitOptions = {}): Promise<SubmitResponse> {
@@ -330,6 +436,7 @@ class RemoteBackend implements QueryBackend {
       ...options,
       getPage: (page, o) => this.get(result.queryInfo.queryId, { ...o, page }),
       open: this.#options.openResultCsv,
+      download: (queryId, o) => this.#download(queryId, o),
       where: this.where,
     });
   }

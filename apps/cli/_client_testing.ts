@@ -77,7 +77,8 @@ export interface TestGateway {
 /**
  * Starts the real gateway (`startServer` of apps/gateway/server.ts, as `eventlake serve` does)
  * on 127.0.0.1 over `home`. The credential is created first through the CLI's embedded service,
- * so the server skips its first-start demo and both sides prove they share state and key.
+ * so the server skips its first-start demo and both sides prove they share state and key; the
+ * server keeps its buckets in its default folder, which must be the CLI's `resultsDir` default.
  */
 export async function startGateway(home: string): Promise<TestGateway> {
   const config = await loadConfig({ env: { EVENTLAKE_HOME: home }, cwd: home });
@@ -89,12 +90,13 @@ export async function startGateway(home: string): Promise<TestGateway> {
   } finally {
     await embedded.close();
   }
+  // The CLI's default resultsDir: the server must find the same bucket with its own default.
   await mkdir(join(values.resultsDir, values.bucket), { recursive: true });
   const server = await startServer({
     home,
     port: 0,
     lakeUrl: values.lakeUrl,
-    bucketsDir: values.resultsDir,
+    // No bucketsDir: the server's default ($EVENTLAKE_HOME/buckets) must be the CLI's.
     handleSignals: false,
     writeLog: () => {},
   });

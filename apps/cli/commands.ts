@@ -227,10 +227,12 @@ export const COMMANDS: CommandTable = Object.freeze({
   serve: {
     summary: "Run the gateway: the Data Query Open API and the import API over HTTP",
     usage: "[--port <port>] [--hostname <host>] [--home <dir>]",
-    description: "Serves the lake (--lake-url) with DuckDB; result buckets are the folders of\n" +
-      "--results-dir (default $EVENTLAKE_HOME/results), shared with the embedded CLI. A first\n" +
-      "start with an empty home creates a credential (printed once), a `results` bucket and a\n" +
-      "demo day of events, at http://127.0.0.1:8080/ a web console. SIGTERM or Ctrl-C drains.",
+    description: "Serves the lake (--lake-url) with DuckDB. Every folder under --results-dir\n" +
+      "(default $EVENTLAKE_HOME/buckets) is a result bucket of that name, shared with the\n" +
+      "embedded CLI: bucket `results` is $EVENTLAKE_HOME/buckets/results/. A first start with\n" +
+      "an empty home creates a credential (printed once), that bucket and a demo day of events.\n" +
+      "The web console is served at / (http://127.0.0.1:8080/ by default); the full result of a\n" +
+      "query downloads from /v1/data-query/query/{id}/result.csv. SIGTERM or Ctrl-C drains.",
     options: {
       ...CONFIG_FLAGS,
       hostname: {

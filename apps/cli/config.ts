@@ -68,7 +68,8 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, ConfigKeySpec>> = Object.fr
   resultsDir: {
     flag: "results-dir",
     env: "EVENTLAKE_RESULTS_DIR",
-    description: "Directory holding the query-result buckets (one subdirectory per bucket)",
+    description:
+      "Folder of result buckets: each subfolder is a bucket of that name (default $EVENTLAKE_HOME/buckets)",
     secret: false,
     kind: "dir",
     inFile: true,
@@ -124,7 +125,7 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, ConfigKeySpec>> = Object.fr
   bucket: {
     flag: "bucket",
     env: "EVENTLAKE_BUCKET",
-    description: "Bucket the query results are written to (a folder of resultsDir when embedded)",
+    description: "Bucket the query results are written to (a folder of resultsDir locally)",
     secret: false,
     kind: "string",
     inFile: true,
@@ -139,7 +140,13 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, ConfigKeySpec>> = Object.fr
   },
 });
 
-/** Default result bucket of `eventlake query`. */
+/**
+ * Name of the folder of result buckets inside `$EVENTLAKE_HOME`, the default of `resultsDir`
+ * (and of the gateway's `bucketsDir`): `$EVENTLAKE_HOME/buckets/<bucket>/`.
+ */
+export const DEFAULT_BUCKETS_FOLDER = "buckets";
+
+/** Default result bucket of `eventlake query`: `$EVENTLAKE_HOME/buckets/results/` by default. */
 export const DEFAULT_BUCKET = "results";
 /** Default result path of `eventlake query` inside the bucket. */
 export const DEFAULT_RESULT_PATH = "cli";
@@ -161,7 +168,10 @@ export interface ConfigValues {
   readonly home: string;
   /** Absolute directory path, or a `file://`, `s3://` or `gs://` URL. */
   readonly lakeUrl: string;
-  /** Absolute directory path. */
+  /**
+   * Absolute path of the folder of result buckets: every subfolder is a bucket of that name
+   * (default `$EVENTLAKE_HOME/buckets`; the key keeps its old name for compatibility).
+   */
   readonly resultsDir: string;
   /** 1–65535. */
   readonly port: number;
@@ -483,7 +493,7 @@ export async function loadConfig(
 
   const defaults: Partial<Record<ConfigKey, string | number>> = {
     lakeUrl: join(home, "lake"),
-    resultsDir: join(home, "results"),
+    resultsDir: join(home, DEFAULT_BUCKETS_FOLDER),
     port: DEFAULT_PORT,
     bucket: DEFAULT_BUCKET,
     resultPath: DEFAULT_RESULT_PATH,

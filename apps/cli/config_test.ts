@@ -43,7 +43,12 @@ Deno.test("loadConfig() takes a flag over the environment over config.json over 
     deepStrictEqual(fromDefault.sources.port, { kind: "default" });
     strictEqual(fromDefault.values.endpoint, "http://127.0.0.1:8080");
     strictEqual(fromDefault.values.lakeUrl, join(home, "lake"));
-    strictEqual(fromDefault.values.resultsDir, join(home, "results"));
+    // Every folder under $EVENTLAKE_HOME/buckets is a bucket; the default bucket is buckets/results.
+    strictEqual(fromDefault.values.resultsDir, join(home, "buckets"));
+    strictEqual(
+      join(fromDefault.values.resultsDir, fromDefault.values.bucket),
+      join(home, "buckets", "results"),
+    );
     strictEqual(fromDefault.values.credentialSecret, undefined);
     deepStrictEqual(fromDefault.sources.credentialSecret, { kind: "unset" });
     strictEqual(fromDefault.fileFound, false);

@@ -1,9 +1,12 @@
 /**
  * The embedded gateway: `Deno.serve` of the Hono app over the local default — the lake under
  * `$EVENTLAKE_HOME/lake`, DuckDB, SQLite state (`dataquery.sqlite`, `imports.sqlite`) and
- * result buckets as folders of `bucketsDir` (default `$EVENTLAKE_HOME/results/`, the CLI's
- * `resultsDir` setting, so the CLI's embedded mode and the server see the same buckets, state
- * and `secret.key`).
+ * result buckets as folders of `bucketsDir`: every folder under it is a bucket of that name
+ * (default `$EVENTLAKE_HOME/buckets/`, so the default bucket `results` is
+ * `$EVENTLAKE_HOME/buckets/results/`). It is the CLI's `resultsDir` setting, so the CLI's
+ * embedded mode and the server see the same buckets, state and `secret.key`. A home made before
+ * this default kept its buckets in `$EVENTLAKE_HOME/results/`: move that folder to
+ * `$EVENTLAKE_HOME/buckets` (or pass it as `bucketsDir`).
  *
  * First start (empty home): creates a credential (printed once), a `results` bucket, and a demo
  * day of generated events exported to `$EVENTLAKE_HOME/sources/demo/dt=…/` and imported into
@@ -38,6 +41,12 @@ import { createMetrics } from "./metrics.ts";
 import { createLocalImportService, type LocalImportService } from "./import_service.ts";
 import { createConsoleApp } from "./console/mod.ts";
 
+/**
+ * The folder of result buckets inside the home when `bucketsDir` is not given:
+ * `$EVENTLAKE_HOME/buckets/<bucket>/` (the same default as the CLI's `resultsDir`).
+ */
+export const DEFAULT_BUCKETS_FOLDER = "buckets";
+
 /** Options of {@linkcode startServer}. */
 export interface StartServerOptions {
   /** The state directory (`$EVENTLAKE_HOME`). */
@@ -48,7 +57,10 @@ export interface StartServerOptions {
   hostname?: string;
   /** The lake: a folder or `file://` URL (default `<home>/lake`). */
   lakeUrl?: string;
-  /** Folder of result buckets (default `<home>/results`, the CLI's `resultsDir` default). */
+  /**
+   * Folder of result buckets, one subfolder per bucket (default `<home>/buckets`, the CLI's
+   * `resultsDir` default).
+   */
   bucketsDir?: string;
   /** Key encrypting stored MySQL passwords (default: `<home>/secret.key`, created once). */
   encryptionKey?: string;
@@ -202,7 +214,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const clock = Date.now;
   const firstStart = await isEmptyDir(home);
   await Deno.mkdir(home, { recursive: true, mode: 0o700 });
-  const bucketsDir = options.bucketsDir ?? join(home, "results");
+  const bucketsDir = options.bucketsDir ?? join(home, DEFAULT_BUCKETS_FOLDER);
   await Deno.mkdir(bucketsDir, { recursive: true });
   const lakeUrl = options.lakeUrl ?? join(home, "lake");
   const lakeHref = /^[a-z][a-z0-9+.-]*:\/\//i.test(lakeUrl) ? lakeUrl : pathToFileURL(lakeUrl).href;

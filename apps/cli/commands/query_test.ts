@@ -1,4 +1,4 @@
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { run } from "../cli.ts";
 import { memoryIo } from "../_testing.ts";
@@ -15,6 +15,21 @@ async function csvRecords(text: string): Promise<(string | null)[][]> {
   const stream = ReadableStream.from([new TextEncoder().encode(text)]);
   for await (const r of parseCsvStream(stream)) records.push(r);
   return records;
+}
+
+/** Every file path under `dir` (recursively; none when it does not exist). */
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory) out.push(...await filesUnder(path));
+      else out.push(path);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return out;
 }
 
 function checkRange(format: string, out: string, n: number): void {
@@ -197,7 +212,7 @@ Deno.test("query (embedded): Ctrl-C aborts the running query, which ends ABORTED
   }
 });
 
-Deno.test("query --endpoint runs on a real gateway: all rows (CSV from the shared results folder), wrong credential 4, unknown query 3", async () => {
+Deno.test("query --endpoint runs on a real gateway: all rows (CSV from the shared buckets folder), wrong credential 4, unknown query 3", async () => {
   const home = await makeHome();
   const gateway = await startGateway(home);
   try {
@@ -220,17 +235,14 @@ Deno.test("query --endpoint runs on a real gateway: all rows (CSV from the share
     strictEqual(await run(["query", "SELECT * FROM range(2500)", "--format", "csv"], csv), 0);
     strictEqual((await csvRecords(csv.stdoutText())).length, 2501);
 
-    // Without the results folder, up to 1,000 rows come from the API's pages; more cannot.
-    const elsewhere = { ...env, EVENTLAKE_RESULTS_DIR: join(home, "nowhere") };
-    const paged = memoryIo({ env: elsewhere });
-    strictEqual(await run(["query", "SELECT * FROM range(1000)", "--format", "ndjson"], paged), 0);
-    checkRange("ndjson", paged.stdoutText(), 1000);
-    const tooMany = memoryIo({ env: elsewhere });
-    strictEqual(
-      await run(["query", "SELECT * FROM range(1001)", "--format", "ndjson"], tooMany),
-      6,
+    // The result files are where both defaults put them: $EVENTLAKE_HOME/buckets/results/cli/.
+    const id = /query (\S+)$/m.exec(csv.stderrText())![1];
+    ok(
+      (await filesUnder(join(home, "buckets", "results", "cli"))).some((f) =>
+        f.endsWith(`/${id}.csv`)
+      ),
+      `no ${id}.csv under buckets/results/cli`,
     );
-    ok(tooMany.stderrText().includes("Cannot read all 1001 rows"), tooMany.stderrText());
 
     const bad = memoryIo({ env: { ...env, EVENTLAKE_CREDENTIAL_SECRET: "wrong-secret" } });
     strictEqual(await run(["query", "SELECT 1"], bad), 4);
@@ -244,6 +256,51 @@ Deno.test("query --endpoint runs on a real gateway: all rows (CSV from the share
 
     const unknown = memoryIo({ env });
     strictEqual(await run(["queries", "show", "20230101-000000-xxxxxxxxxx"], unknown), 3);
+  } finally {
+    await gateway.close();
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+Deno.test("query --endpoint with the buckets folder hidden streams all 2,500 rows from the gateway's result.csv", async () => {
+  const home = await makeHome();
+  const gateway = await startGateway(home);
+  try {
+    const env = {
+      EVENTLAKE_HOME: home,
+      EVENTLAKE_ENDPOINT: gateway.url,
+      EVENTLAKE_CREDENTIAL_ID: gateway.credentialId,
+      EVENTLAKE_CREDENTIAL_SECRET: gateway.credentialSecret,
+      // Not where the server keeps its buckets: the CSV is not readable locally.
+      EVENTLAKE_RESULTS_DIR: join(home, "nowhere"),
+    };
+    for (const format of ["ndjson", "table"]) {
+      const io = memoryIo({ env });
+      strictEqual(
+        await run(["query", "SELECT * FROM range(2500)", "--format", format], io),
+        0,
+        io.stderrText(),
+      );
+      checkRange(format, io.stdoutText(), 2500);
+      ok(io.stderrText().includes("2,500 rows"), io.stderrText());
+    }
+    // Quoting, NULL and the empty string survive the download.
+    const csv = memoryIo({ env });
+    const sql = "SELECT i, CASE WHEN i % 3 = 0 THEN NULL WHEN i % 3 = 1 THEN '' " +
+      "ELSE 'a,\"b\"' || i END AS s FROM range(1500) t(i)";
+    strictEqual(await run(["query", sql, "--format", "csv"], csv), 0, csv.stderrText());
+    const records = await csvRecords(csv.stdoutText());
+    strictEqual(records.length, 1501);
+    deepStrictEqual(records[0], ["i", "s"]);
+    deepStrictEqual(records.slice(1, 4), [["0", null], ["1", ""], ["2", 'a,"b"2']]);
+    deepStrictEqual(records[1500], ["1499", 'a,"b"1499']);
+
+    // At most 1,000 rows still come from the API's pages.
+    const paged = memoryIo({ env });
+    strictEqual(await run(["query", "SELECT * FROM range(1000)", "--format", "ndjson"], paged), 0);
+    checkRange("ndjson", paged.stdoutText(), 1000);
+    // The folder really is hidden: nothing was created there.
+    await rejects(Deno.stat(join(home, "nowhere", "results")), { name: "NotFound" });
   } finally {
     await gateway.close();
     await Deno.remove(home, { recursive: true });
