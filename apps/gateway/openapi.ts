@@ -154,6 +154,7 @@ const REASONS: Record<number, string> = {
   403: "Not allowed: another user's query or job, or a PRIVATE data source",
   404: "Unknown query, bucket, data source, job or run",
   409: "Conflict: abort of an ended query, duplicate data source, deleting a DATA_CATALOG source",
+  412: "Precondition failed: the query is not FINISHED",
   499: "The service has no permission on the result bucket",
   503: "Queue full or server draining (see Retry-After)",
 };
@@ -286,6 +287,30 @@ export function buildOpenApiDocument(): { openapi: string } & Record<string, unk
           responses: {
             ...ok(200, "The query", "QueryResult"),
             ...errors(400, 401, 403, 404),
+          },
+        },
+      },
+      [`${q}/query/{query-id}/result.csv`]: {
+        get: {
+          summary: "Download the full result of a FINISHED query as CSV",
+          description: "Every row of the stored result file (the pages of " +
+            "GET /v1/data-query/query/{query-id} hold at most 1,000), streamed from the result " +
+            "bucket: RFC 4180, a header record first, CRLF line ends; an empty unquoted field " +
+            'is NULL and "" the empty string. A reused result answers with the file of the ' +
+            "query it reused. Only the query's creator may download it. Served by the embedded " +
+            "gateway (eventlake serve); the edge entry has no result buckets and answers 404.",
+          parameters: [pathParam("query-id", "Query id")],
+          responses: {
+            "200": {
+              description: "The result CSV (Content-Length set; " +
+                'Content-Disposition: attachment; filename="<query-id>.csv")',
+              content: {
+                "text/csv": {
+                  schema: { type: "string", description: "RFC 4180 CSV with a header record" },
+                },
+              },
+            },
+            ...errors(400, 401, 403, 404, 412, 499, 503),
           },
         },
       },
