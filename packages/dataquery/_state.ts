@@ -5,71 +5,28 @@
  *
  * @module
  */
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import process from "node:process";
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { InvalidArgumentError } from "@eventlake/schema";
-import type { EngineStats } from "./engine.ts";
+import type {
+  CredentialRecord,
+  DataSourceRecord,
+  HistoryQuery,
+  HistorySortField,
+  QueryRecord,
+  QueryState,
+  QueryStateStore,
+  ReuseLookup,
+  StoredStats,
+} from "./state.ts";
 
-/** Query states, exactly the Open API's names. */
-export type QueryState = "QUEUED" | "RUNNING" | "FINISHED" | "FAILED" | "ABORTED";
-
-/** A query's statistics as the service keeps them (raw numbers; formatting happens on read). */
-export interface StoredStats extends EngineStats {
-  /** Rows written to the result. */
-  outputRows?: number;
-  /** Bytes of the result CSV. */
-  outputBytes?: number;
-}
-
-/** One row of `queries`. */
-export interface QueryRecord {
-  queryId: string;
-  creatorName: string;
-  queryText: string;
-  preview: string;
-  reuseKey: string;
-  dataSource: string | null;
-  database: string | null;
-  state: QueryState;
-  errorMessage: string | null;
-  bucketName: string;
-  resultPath: string;
-  storageUrl: string;
-  csvKey: string | null;
-  reuse: boolean;
-  maxReuseAge: number | null;
-  expireAt: number | null;
-  reusedFrom: string | null;
-  lakeFingerprint: string | null;
-  createdAt: number;
-  startedAt: number | null;
-  completedAt: number | null;
-  inputBytes: number | null;
-  stats: StoredStats;
-  isScanned: boolean;
-  isStored: boolean;
-  columns: { name: string; type: string }[] | null;
-  rows: (string | null)[][] | null;
-}
-
-/** One row of `data_sources` (MYSQL sources only; DATA_CATALOG ones come from the lake). */
-export interface DataSourceRecord {
-  name: string;
-  scope: "PRIVATE" | "PUBLIC";
-  description: string | null;
-  creatorName: string;
-  instanceId: string;
-  mysqlUser: string;
-  passwordSealed: string;
-  createdAt: number;
-}
-
-/** One row of `credentials`. */
-export interface CredentialRecord {
-  credentialId: string;
-  name: string;
-  secretHash: string;
-  createdAt: number;
-  revokedAt: number | null;
+/**
+ * `node:sqlite`, loaded when a SQLite state is opened rather than by a static import, so that
+ * modules reaching this file (the service) stay loadable where `node:sqlite` does not exist
+ * (edge runtimes) as long as they use another {@linkcode QueryStateStore}.
+ */
+function sqlite(): typeof import("node:sqlite") {
+  return process.getBuiltinModule("node:sqlite") as typeof import("node:sqlite");
 }
 
 const MIGRATIONS: readonly string[] = [
@@ -123,7 +80,21 @@ const MIGRATIONS: readonly string[] = [
      revoked_at INTEGER
    );
    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 2: the service instance that runs a QUEUED/RUNNING query (owner-aware recovery).
+  `ALTER TABLE queries ADD COLUMN owner TEXT;`,
 ];
+
+/** SQL of each history sort field (a fixed table: never user text). */
+const SORT_SQL: Readonly<Record<HistorySortField, string>> = {
+  queryId: "query_id",
+  queryTextPreview: "preview",
+  state: "state",
+  createdAt: "created_at",
+  elapsedTime: "(coalesce(completed_at, :now) - created_at)",
+  inputDataSize: "coalesce(input_bytes, 0)",
+  creatorName: "creator_name",
+  storageUrl: "storage_url",
+};
 
 type Row = Record<string, SQLInputValue>;
 
@@ -158,6 +129,7 @@ function toQuery(row: Row): QueryRecord {
     isStored: Number(row.is_stored) === 1,
     columns: json(row.columns_json),
     rows: json(row.rows_json),
+    owner: row.owner === null || row.owner === undefined ? null : String(row.owner),
   };
 }
 
@@ -190,6 +162,7 @@ function queryParams(q: QueryRecord): Record<string, SQLInputValue> {
     is_stored: q.isStored ? 1 : 0,
     columns_json: q.columns === null ? null : JSON.stringify(q.columns),
     rows_json: q.rows === null ? null : JSON.stringify(q.rows),
+    owner: q.owner ?? null,
   };
 }
 
@@ -205,21 +178,8 @@ function positional(q: QueryRecord): SQLInputValue[] {
   return QUERY_COLUMNS.map((c) => params[c]);
 }
 
-/** History filters after validation. */
-export interface HistoryQuery {
-  queryId?: string;
-  creatorName?: string;
-  states?: QueryState[];
-  /** An SQL ORDER BY expression chosen from a fixed table (never user text). */
-  orderBy: string;
-  descending: boolean;
-  limit: number;
-  offset: number;
-  now: number;
-}
-
 /** The SQLite-backed state. */
-export class StateStore {
+export class StateStore implements QueryStateStore {
   readonly #db: DatabaseSync;
   readonly #insertQuery: StatementSync;
   readonly #getQuery: StatementSync;
@@ -227,7 +187,7 @@ export class StateStore {
 
   constructor(path: string) {
     try {
-      this.#db = new DatabaseSync(path);
+      this.#db = new (sqlite().DatabaseSync)(path);
       this.#db.exec(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
       );
@@ -329,11 +289,11 @@ export class StateStore {
   }
 
   /** FINISHED queries with this reuse key by this creator, created at or after `since`, newest first. */
-  reuseCandidates(reuseKey: string, creatorName: string, since: number): QueryRecord[] {
+  reuseCandidates(lookup: ReuseLookup, since: number): QueryRecord[] {
     return (this.#stmt(
       `SELECT * FROM queries WHERE reuse_key = ? AND creator_name = ? AND state = 'FINISHED'
          AND created_at >= ? ORDER BY created_at DESC LIMIT 5`,
-    ).all(reuseKey, creatorName, since) as Row[]).map(toQuery);
+    ).all(lookup.reuseKey, lookup.creatorName, since) as Row[]).map(toQuery);
   }
 
   /** A page of history and the total count. */
@@ -356,7 +316,7 @@ export class StateStore {
     const totalRow = this.#stmt(`SELECT count(*) AS n FROM queries ${clause}`)
       .get(params) as Row;
     const direction = h.descending ? "DESC" : "ASC";
-    const order = `${h.orderBy} ${direction}, query_id ${direction}`;
+    const order = `${SORT_SQL[h.orderBy]} ${direction}, query_id ${direction}`;
     const sql = `SELECT * FROM queries ${clause} ORDER BY ${order} LIMIT :limit OFFSET :offset`;
     const pageParams: Record<string, SQLInputValue> = {
       ...params,
@@ -467,8 +427,14 @@ export class StateStore {
     ) === 1;
   }
 
+  /** Every change is durable once its statement returned. */
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Closes the database. */
-  close(): void {
+  close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
+    return Promise.resolve();
   }
 }

@@ -13,6 +13,7 @@
  */
 export type * from "./engine.ts";
 export * from "./service.ts";
+export * from "./state_sqlite.ts";
 export * from "./request.ts";
 export * from "./buckets.ts";
 export * from "./local_buckets.ts";

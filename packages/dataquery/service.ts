@@ -13,6 +13,12 @@
  * is freed even by an engine that ignores its signal. A FAILED query carries
  * `queryInfo.errorMessage` (an ABORTED one too); it is data, not an exception. Queries QUEUED or
  * RUNNING when a process died are FAILED with a reason by the next one that opens the state.
+ * Each such query records its owner (host, pid, process start, instance); opening the state
+ * fails only queries whose owner is gone (its pid no longer exists on this host), so the CLI's
+ * embedded mode and `eventlake serve` can share one `$EVENTLAKE_HOME`. An owner that cannot be
+ * probed (another host, an edge isolate) loses its queries once they are older than the time
+ * limit plus 10 minutes. A reused pid is not detected (the query then stays unfinished until
+ * the state is opened after that process ends).
  *
  * ## Statistics
  * Measured, never invented: `outputRows`/`outputDataSize` count the CSV the service wrote;
@@ -76,13 +82,9 @@ import {
   UnauthenticatedError,
   UnavailableError,
 } from "@eventlake/schema";
-import {
-  lakeTablePrefix,
-  type LakeTableRef,
-  type ObjectStore,
-  readTableVersion,
-  type SignalOptions,
-} from "@eventlake/storage";
+// Types only: a value import of `@eventlake/storage`'s root would pull its GCS and local
+// filesystem stores into the edge entry's graph (the package has no lake-only subpath yet).
+import type { LakeTableRef, ObjectStore, SignalOptions } from "@eventlake/storage";
 import type {
   ColumnInfo,
   EngineDataSource,
@@ -103,15 +105,23 @@ import {
   randomAlphanumeric,
   secretMatches,
 } from "./_secrets.ts";
-import {
-  type DataSourceRecord,
-  type QueryRecord,
-  type QueryState,
-  StateStore,
-  type StoredStats,
-} from "./_state.ts";
+import type {
+  DataSourceRecord,
+  HistorySortField,
+  QueryRecord,
+  QueryState,
+  QueryStateStore,
+  StoredStats,
+} from "./state.ts";
+import { StateStore } from "./_state.ts";
+import { hostname } from "node:os";
+import process from "node:process";
 
-export type { QueryState } from "./_state.ts";
+export * from "./state.ts";
+export * from "./buckets.ts";
+export * from "./request.ts";
+export * from "./format.ts";
+export type * from "./engine.ts";
 
 /** Who is calling: the name of the credential's creator (an email in the Open API's examples). */
 export interface Identity {
@@ -134,8 +144,16 @@ export const DEFAULT_DATA_CATALOG = "data_catalog";
 export interface QueryServiceOptions {
   /** The SQL engine. The service does not close it. */
   engine: QueryEngine;
-  /** SQLite file of the state (`:memory:` for a throwaway service). */
-  statePath: string;
+  /**
+   * SQLite file of the state (`:memory:` for a throwaway service). Give this or `state`.
+   * `node:sqlite` is loaded only when this is used.
+   */
+  statePath?: string;
+  /**
+   * The state, e.g. `createObjectStoreState(bucket)` on an edge runtime or
+   * `createMemoryState()`. The service owns it from now on: `close` closes it.
+   */
+  state?: QueryStateStore;
   /** Resolves `bucketName`s of requests. */
   buckets: BucketResolver;
   /** Key that encrypts stored MySQL passwords (at least 16 bytes; keep it stable). */
@@ -476,17 +494,93 @@ const NAME_RE = /^[a-z0-9_]{1,72}$/;
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 const STATES: readonly QueryState[] = ["QUEUED", "RUNNING", "FINISHED", "FAILED", "ABORTED"];
 const ENDED: ReadonlySet<QueryState> = new Set(["FINISHED", "FAILED", "ABORTED"]);
-const SORT_FIELDS: Readonly<Record<string, string>> = {
-  queryId: "query_id",
-  queryTextPreview: "preview",
-  state: "state",
-  createdAt: "created_at",
-  elapsedTime: "(coalesce(completed_at, :now) - created_at)",
-  inputDataSize: "coalesce(input_bytes, 0)",
-  creatorName: "creator_name",
-  storageUrl: "storage_url",
-};
+const SORT_FIELDS: ReadonlySet<string> = new Set<HistorySortField>([
+  "queryId",
+  "queryTextPreview",
+  "state",
+  "createdAt",
+  "elapsedTime",
+  "inputDataSize",
+  "creatorName",
+  "storageUrl",
+]);
 const LAKE_GENERATION = "lake_generation";
+
+/** A QUEUED/RUNNING query of an unprobeable owner is failed this long after its time limit. */
+const FOREIGN_OWNER_GRACE_MS = 10 * 60_000;
+
+/** The service instance that owns QUEUED and RUNNING queries. */
+interface Owner {
+  host: string;
+  pid: number;
+  /** When this process started (epoch ms): tells a reused pid from the original process. */
+  start: number;
+  /** Tells services of one process apart. */
+  instance: string;
+  /** JSON of the above, stored with each query. */
+  token: string;
+}
+
+function thisOwner(): Owner {
+  let host = "unknown";
+  try {
+    host = hostname();
+  } catch {
+    // some runtimes do not expose a host name
+  }
+  const pid = typeof process.pid === "number" ? process.pid : 0;
+  const start = Math.round(performance.timeOrigin);
+  const instance = crypto.randomUUID();
+  return { host, pid, start, instance, token: JSON.stringify({ host, pid, start, instance }) };
+}
+
+function parseOwner(token: string | null): Omit<Owner, "token"> | undefined {
+  if (token === null) return undefined;
+  try {
+    const o = JSON.parse(token) as Omit<Owner, "token">;
+    if (typeof o.host === "string" && Number.isInteger(o.pid) && typeof o.start === "number") {
+      return o;
+    }
+  } catch {
+    // not a token this build wrote
+  }
+  return undefined;
+}
+
+/**
+ * What can be told about the owner recorded on a query. `"gone"`: none recorded (an older build),
+ * this process's pid with another start time (a reused pid), or a pid on this host that no
+ * longer exists. `"alive"`: this process, or a pid on this host that exists. `"unknown"`: another
+ * host, or a runtime that cannot probe processes (edge isolates).
+ */
+function ownerLiveness(token: string | null, self: Owner): "gone" | "alive" | "unknown" {
+  const o = parseOwner(token);
+  if (o === undefined) return "gone";
+  if (o.host !== self.host || o.pid <= 0 || self.pid <= 0) return "unknown";
+  if (o.pid === self.pid) return Math.abs(o.start - self.start) > 1 ? "gone" : "alive";
+  try {
+    process.kill(o.pid, 0);
+    return "alive";
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    return code === "ESRCH" ? "gone" : code === "EPERM" ? "alive" : "unknown";
+  }
+}
+
+/**
+ * The key prefix of a lake table (as `lakeTablePrefix` of `@eventlake/storage`, which this
+ * module cannot import without pulling every store into the edge entry's graph).
+ */
+function lakeTablePrefix(ref: LakeTableRef): string {
+  for (const [what, name] of Object.entries(ref)) {
+    if (!NAME_RE.test(name)) {
+      throw new InvalidArgumentError(
+        `Invalid lake ${what} name "${name}": use 1-72 lowercase letters, digits or underscores`,
+      );
+    }
+  }
+  return `${ref.dataSource}/${ref.database}/${ref.table}/`;
+}
 
 /** Why a running query is being stopped. */
 type StopReason = "abort" | "timeout" | "shutdown";
@@ -601,8 +695,9 @@ function intParam(
 }
 
 /**
- * Opens the query service over its SQLite state. Queries that were QUEUED or RUNNING when a
- * previous process died are marked FAILED with a reason.
+ * Opens the query service over its state (`statePath`: SQLite; or `state`: any
+ * {@linkcode QueryStateStore}). Queries that were QUEUED or RUNNING when the process that ran
+ * them died are marked FAILED with a reason; those of a live process are left alone.
  *
  * @example
  * ```ts
@@ -633,7 +728,8 @@ export function createQueryService(options: QueryServiceOptions): QueryService {
 
 class Service implements QueryService {
   readonly #engine: QueryEngine;
-  readonly #state: StateStore;
+  readonly #state: QueryStateStore;
+  readonly #owner: Owner = thisOwner();
   readonly #buckets: BucketResolver;
   readonly #key: Uint8Array;
   readonly #instances: Map<string, MysqlInstance>;
@@ -680,20 +776,37 @@ class Service implements QueryService {
       if (!NAME_RE.test(name)) throw new RangeError(`Invalid DATA_CATALOG name "${name}"`);
     }
     this.#clock = o.clock ?? Date.now;
-    this.#state = new StateStore(o.statePath);
+    if ((o.state === undefined) === (o.statePath === undefined)) {
+      throw new TypeError("Invalid query service options: give exactly one of statePath and state");
+    }
+    this.#state = o.state ?? new StateStore(o.statePath!);
     this.#generation = Number(this.#state.getSetting(LAKE_GENERATION) ?? "0");
     this.#recover();
   }
 
   // ---------------------------------------------------------------- lifecycle
 
+  /**
+   * Fails the QUEUED and RUNNING queries whose owner is gone (see {@linkcode ownerLiveness}); those
+   * of a live process sharing the state (the CLI's embedded mode beside `eventlake serve`) are
+   * left to it.
+   */
   #recover(): void {
     const now = this.#clock();
     const stale = this.#state.queryIdsInStates(["QUEUED", "RUNNING"]);
     const partial: QueryRecord[] = [];
+    const liveness = new Map<string, "gone" | "alive" | "unknown">();
     this.#state.transaction(() => {
       for (const id of stale) {
         const q = this.#state.getQuery(id)!;
+        const key = q.owner ?? "";
+        let state = liveness.get(key);
+        if (state === undefined) liveness.set(key, state = ownerLiveness(q.owner, this.#owner));
+        // An owner that cannot be probed (another host, an edge isolate) loses its queries once
+        // they are older than its time limit could let them run (plus a generous grace).
+        const gone = state === "gone" || (state === "unknown" &&
+          now - (q.startedAt ?? q.createdAt) > this.#timeLimitMs + FOREIGN_OWNER_GRACE_MS);
+        if (!gone) continue;
         const was = q.state;
         q.state = "FAILED";
         q.errorMessage = `The service stopped while the query was ${was}: submit it again`;
@@ -761,6 +874,7 @@ class Service implements QueryService {
       isStored: false,
       columns: null,
       rows: null,
+      owner: this.#owner.token,
     };
 
     if (reuse && maxReuseAge) {
@@ -1331,15 +1445,15 @@ class Service implements QueryService {
           );
         }
       }
-      let orderBy = SORT_FIELDS.createdAt;
+      let orderBy: HistorySortField = "createdAt";
       let descending = true;
       const sorted = filters.sort !== undefined && filters.sort !== "";
       if (sorted) {
         const [field, direction = "asc", ...rest] = filters.sort!.split(",").map((s) => s.trim());
-        if (!Object.hasOwn(SORT_FIELDS, field)) {
+        if (!SORT_FIELDS.has(field)) {
           throw new InvalidArgumentError(
             `Invalid sort field "${field.slice(0, 40)}": expected one of ${
-              Object.keys(SORT_FIELDS).join(", ")
+              [...SORT_FIELDS].join(", ")
             }`,
           );
         }
@@ -1348,7 +1462,7 @@ class Service implements QueryService {
             `Invalid sort "${filters.sort!.slice(0, 60)}": expected "field,asc" or "field,desc"`,
           );
         }
-        orderBy = SORT_FIELDS[field];
+        orderBy = field as HistorySortField;
         descending = direction.toLowerCase() === "desc";
       }
       const { total, records } = this.#state.history({
@@ -1415,7 +1529,7 @@ class Service implements QueryService {
     options: SignalOptions,
   ): Promise<QueryRecord | undefined> {
     const since = record.createdAt - maxReuseAge * 60_000;
-    const candidates = this.#state.reuseCandidates(record.reuseKey, record.creatorName, since);
+    const candidates = this.#state.reuseCandidates(record, since);
     if (candidates.length === 0) return undefined;
     // Reuse is an optimisation: a lake or bucket that cannot be read now means "run it".
     const fingerprint = await this.#lakeFingerprint(options).catch(() => null);
@@ -1478,11 +1592,11 @@ class Service implements QueryService {
   async #tableToken(ref: LakeTableRef, options: SignalOptions): Promise<string> {
     const store = this.#lakeStore!;
     try {
-      const version = await readTableVersion(store, ref, {
-        root: this.#lakeRoot,
-        signal: options.signal,
-      });
-      if (version === undefined) return "-";
+      const key = `${this.#lakeRoot}${lakeTablePrefix(ref)}_VERSION`;
+      if (!(await store.exists(key, options))) return "-";
+      const version = JSON.parse(new TextDecoder().decode(await store.read(key, options))) as {
+        token?: unknown;
+      };
       if (typeof version.token !== "string") throw new TypeError("no token");
       return `token:${version.token}`;
     } catch (e) {
@@ -1770,6 +1884,6 @@ class Service implements QueryService {
     await Promise.allSettled([...this.#background]);
     this.#closed = true;
     for (const id of [...this.#waiters.keys()]) this.#notify(id);
-    this.#state.close();
+    await this.#state.close();
   }
 }

@@ -1,5 +1,6 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { hostname } from "node:os";
 import { DatabaseSync } from "node:sqlite";
 import {
   AbortedError,
@@ -1037,7 +1038,27 @@ Deno.test("credentials: the secret is shown once, stored hashed, checked, listed
 
 // ----------------------------------------------------------------------------- state
 
-Deno.test("state survives a restart; queries that were QUEUED or RUNNING come back FAILED", async () => {
+/** An owner token of a process on this host that does not exist (pids stay below 2^22). */
+const DEAD_OWNER = JSON.stringify({
+  host: hostname(),
+  pid: 2_000_000_000,
+  start: 1,
+  instance: "dead",
+});
+
+/** Makes the state at `statePath` say its unfinished queries belong to a process that died. */
+function orphanUnfinished(statePath: string): void {
+  const db = new DatabaseSync(statePath);
+  try {
+    db.prepare("UPDATE queries SET owner = ? WHERE state IN ('QUEUED', 'RUNNING')").run(
+      DEAD_OWNER,
+    );
+  } finally {
+    db.close();
+  }
+}
+
+Deno.test("state survives a restart; queries whose process died come back FAILED with the reason", async () => {
   const dir = await Deno.makeTempDir();
   const statePath = `${dir}/state.sqlite`;
   const engine = new FakeEngine();
@@ -1060,7 +1081,8 @@ Deno.test("state survives a restart; queries that were QUEUED or RUNNING come ba
     await first.createDataSource(ALICE, MYSQL);
     const credential = await first.createCredential("alice@example.com");
 
-    // A second process opens the same state while the first "died" with work in flight.
+    // A second process opens the same state after the first died with work in flight.
+    orphanUnfinished(statePath);
     const second = createQueryService(options);
     try {
       const r = await second.get(ALICE, done, { page: 1 });
@@ -1104,7 +1126,37 @@ Deno.test("state survives a restart; queries that were QUEUED or RUNNING come ba
     ok(sealed.p.startsWith("v1:") && !sealed.p.includes("admin"));
     ok(!dump.includes("YWRtaW4K"));
     ok(!dump.includes(credential.credentialSecret));
-    ok(dump.includes('"version":1'));
+    ok(dump.includes('"version":2'));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("opening the state again leaves the queries of a live service alone", async () => {
+  const dir = await Deno.makeTempDir();
+  const statePath = `${dir}/state.sqlite`;
+  const engine = new FakeEngine();
+  const options = {
+    engine,
+    statePath,
+    buckets: createStaticBucketResolver({ "test-bucket": createMemoryStore() }),
+    encryptionKey: KEY,
+    workers: 1,
+  };
+  try {
+    const serve = createQueryService(options);
+    const running = (await serve.submit(ALICE, body("gate one"))).queryInfo.queryId;
+    const queued = (await serve.submit(ALICE, body("rows 2"))).queryInfo.queryId;
+    await until(() => engine.running === 1);
+    // The CLI's embedded mode opens the same home while `serve` runs.
+    const embedded = createQueryService(options);
+    strictEqual((await embedded.get(ALICE, running)).queryInfo.state, "RUNNING");
+    strictEqual((await embedded.get(ALICE, queued)).queryInfo.state, "QUEUED");
+    await embedded.close();
+    engine.open("one");
+    strictEqual(await serve.settled(running), "FINISHED");
+    strictEqual(await serve.settled(queued), "FINISHED");
+    await serve.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
