@@ -15,6 +15,12 @@
  * `FAILED`, nothing landed): a day with a hole would silently lose data. Rows rejected one by
  * one make the run `PARTIAL`. A failed or aborted run leaves the lake's previous day intact.
  *
+ * Memory (measured on a 10,000,000-row day, Nov 2026): the id set takes about 21 bytes per row
+ * of the day (212 MB); reading and writing one row group each keep about 450 MB resident on
+ * top, flat over the whole day (no growth with the day's size), for a peak RSS of about 1 GB
+ * in-thread or with two workers. That is above the 500 MB target; the next step is smaller
+ * writer row groups and reading the source row group in slices.
+ *
  * @module
  */
 import {
