@@ -1,6 +1,7 @@
 /**
  * The embedded Data Query service: the same wiring `eventlake serve` needs (state in
- * `$EVENTLAKE_HOME/dataquery.sqlite`, result buckets as folders of `resultsDir`, the lake at
+ * `$EVENTLAKE_HOME/dataquery.sqlite`, result buckets as the folders of `resultsDir` (default
+ * `$EVENTLAKE_HOME/buckets`: every folder there is a bucket of that name), the lake at
  * `lakeUrl`, the DuckDB engine), and a {@linkcode QueryBackend} over it for the client commands.
  *
  * ## Sharing the home with a running server
@@ -186,7 +187,7 @@ const NO_ENGINE: QueryEngine = {
  * import { openEmbeddedService } from "./_embedded.ts";
  * const home = await Deno.makeTempDir();
  * const embedded = await openEmbeddedService({
- *   home, lakeUrl: `${home}/lake`, resultsDir: `${home}/results`, port: 8080,
+ *   home, lakeUrl: `${home}/lake`, resultsDir: `${home}/buckets`, port: 8080,
  *   endpoint: "http://127.0.0.1:8080", bucket: "results", resultPath: "cli",
  * }, { engine: false });
  * const { credentialId } = await embedded.service.createCredential("me@example.com");
@@ -323,7 +324,7 @@ export interface EmbeddedBackendOptions {
  * import { embeddedBackend, openEmbeddedService } from "./_embedded.ts";
  * const home = await Deno.makeTempDir();
  * const embedded = await openEmbeddedService({
- *   home, lakeUrl: `${home}/lake`, resultsDir: `${home}/results`, port: 8080,
+ *   home, lakeUrl: `${home}/lake`, resultsDir: `${home}/buckets`, port: 8080,
  *   endpoint: "http://127.0.0.1:8080", bucket: "results", resultPath: "cli",
  * }, { engine: false });
  * const backend = embeddedBackend(embedded, { identity: { name: "me" }, where: home });

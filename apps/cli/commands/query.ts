@@ -249,9 +249,11 @@ export const QUERY_COMMAND: Command = Object.freeze<Command>({
   description:
     "Submits the query, shows its progress on a terminal, waits, then prints ALL rows (read from\n" +
     "the stored result CSV, not only the API's first 1,000 rows). Without an endpoint (flag,\n" +
-    "EVENTLAKE_ENDPOINT or config.json) the query runs in this process on the lake at lakeUrl;\n" +
+    "EVENTLAKE_ENDPOINT or config.json) the query runs in this process on the lake at lakeUrl and\n" +
+    "its result lands in $EVENTLAKE_HOME/buckets/<bucket>/ (--results-dir moves that folder);\n" +
     "with one it runs on that gateway with the configured credential, and rows beyond 1,000 are\n" +
-    "read from the bucket folder under --results-dir. Ctrl-C aborts the query on the server.\n" +
+    "read from the bucket folder under --results-dir when it is visible here, else downloaded\n" +
+    "from the gateway's result.csv route. Ctrl-C aborts the query on the server.\n" +
     "Exit 0 when FINISHED; 2 when it FAILED (bad SQL, missing table) or was refused; 6 when it\n" +
     "hit the time limit or the server is unreachable; 4 for a wrong credential; 130 when aborted.",
   positionals: [{ name: "sql", description: "The query (- for stdin)", required: false }],

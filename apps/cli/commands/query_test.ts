@@ -212,6 +212,34 @@ Deno.test("query (embedded): Ctrl-C aborts the running query, which ends ABORTED
   }
 });
 
+Deno.test("query (embedded): every folder under $EVENTLAKE_HOME/buckets is a bucket of that name; a missing one is exit 3", async () => {
+  const home = await makeHome();
+  try {
+    await Deno.mkdir(join(home, "buckets", "reports"), { recursive: true });
+    const io = memoryIo({ env: { EVENTLAKE_HOME: home } });
+    const args = ["query", "SELECT 7 AS n", "--format", "csv", "--bucket", "reports"];
+    strictEqual(await run([...args, "--result-path", "daily"], io), 0, io.stderrText());
+    strictEqual(io.stdoutText(), "n\r\n7\r\n");
+    const id = /query (\S+)$/m.exec(io.stderrText())![1];
+    ok(
+      (await filesUnder(join(home, "buckets", "reports", "daily"))).some((f) =>
+        f.endsWith(`/${id}.csv`)
+      ),
+      `no ${id}.csv under buckets/reports/daily`,
+    );
+    // The default bucket is made on first use, as $EVENTLAKE_HOME/buckets/results.
+    const plain = memoryIo({ env: { EVENTLAKE_HOME: home } });
+    strictEqual(await run(["query", "SELECT 1", "--format", "csv"], plain), 0);
+    ok((await Deno.stat(join(home, "buckets", "results"))).isDirectory);
+
+    const missing = memoryIo({ env: { EVENTLAKE_HOME: home } });
+    strictEqual(await run(["query", "SELECT 1", "--bucket", "nope"], missing), 3);
+    ok(missing.stderrText().includes('"nope"'), missing.stderrText());
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
 Deno.test("query --endpoint runs on a real gateway: all rows (CSV from the shared buckets folder), wrong credential 4, unknown query 3", async () => {
   const home = await makeHome();
   const gateway = await startGateway(home);
