@@ -13,7 +13,9 @@ import { fileURLToPath } from "node:url";
 const [portArg, dirArg, ownerArg] = process.argv.slice(2);
 const port = Number(portArg);
 if (!Number.isInteger(port) || port <= 0 || port > 65535 || !dirArg) {
-  console.error(`Usage: node server.mjs PORT DIR (got port "${portArg ?? ""}", dir "${dirArg ?? ""}")`);
+  console.error(
+    `Usage: node server.mjs PORT DIR (got port "${portArg ?? ""}", dir "${dirArg ?? ""}")`,
+  );
   process.exit(2);
 }
 mkdirSync(dirArg, { recursive: true });
