@@ -13,7 +13,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { EventlakeError, InvalidArgumentError } from "@eventlake/schema";
 import { type LakeTableRef, openStore, type OpenStoreConfig } from "@eventlake/storage";
 import {
@@ -36,6 +36,7 @@ import { loadConfig } from "../config.ts";
 import { exitCodeOf } from "../exit_codes.ts";
 import { formatBytes, formatCount, formatTable } from "../format.ts";
 import { formatInspection } from "./inspect.ts";
+import { storeUrlArg } from "./export.ts";
 
 /** The flags of `eventlake import` (all actions share one table; each action checks its own). */
 export const IMPORT_OPTIONS = {
@@ -154,10 +155,9 @@ function parseTable(text: string | undefined): LakeTableRef | undefined {
 }
 
 /** A lake location that is a plain absolute path becomes a `file://` URL. */
-function toUrl(location: string): string {
-  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(location)
-    ? location
-    : pathToFileURL(location).href.replace(/%20/g, " ");
+/** A store URL, or a folder path (relative to the working directory) as a `file://` URL. */
+function toUrl(context: CommandContext, location: string): string {
+  return storeUrlArg(location, context.io.cwd);
 }
 
 /** Store options for `url` from flags, the job's stored options and the environment. */
@@ -218,7 +218,7 @@ async function openState(
   await mkdir(config.values.home, { recursive: true });
   return {
     state: ImportState.open(join(config.values.home, "import.db")),
-    lakeUrl: toUrl(config.values.lakeUrl),
+    lakeUrl: toUrl(context, config.values.lakeUrl),
   };
 }
 
@@ -230,7 +230,7 @@ async function openStores(
 ): Promise<OpenedJobStores> {
   const config = storeConfig(context, stored);
   if (lakeUrl.startsWith("file://")) {
-    await mkdir(new URL(lakeUrl).pathname, { recursive: true });
+    await mkdir(fileURLToPath(lakeUrl), { recursive: true });
   }
   const source = await openStore(sourceUrl, config);
   const lake = await openStore(lakeUrl, config);
@@ -379,7 +379,7 @@ export async function importCommand(context: CommandContext): Promise<number | v
 }
 
 async function checkAction(context: CommandContext): Promise<number> {
-  const url = need(context, "source", "check");
+  const url = toUrl(context, need(context, "source", "check"));
   const source = await openStore(url, storeConfig(context));
   try {
     const check = await checkSource({ store: source.store, prefix: source.prefix }, {
@@ -436,7 +436,7 @@ async function runAction(context: CommandContext): Promise<number> {
       await printReport(context, report);
       return exitOf(report);
     }
-    const sourceUrl = need(context, "source", "run");
+    const sourceUrl = toUrl(context, need(context, "source", "run"));
     const timeZone = str(context, "time-zone") ?? "Asia/Seoul";
     const date = str(context, "date") ?? defaultImportDate(Date.now(), timeZone);
     const stores = await openStores(context, sourceUrl, lakeUrl);
@@ -472,9 +472,9 @@ async function jobAction(context: CommandContext, rest: string[]): Promise<numbe
       const spec: ImportJobSpec = {
         name: need(context, "name", "job create"),
         creatorName: context.io.env.USER || context.io.env.LOGNAME || "local",
-        sourceUrl: need(context, "source", "job create"),
+        sourceUrl: toUrl(context, need(context, "source", "job create")),
         sourceOptions: storedOptions(context),
-        ...(str(context, "lake-url") ? { lakeUrl: toUrl(str(context, "lake-url")!) } : {}),
+        ...(str(context, "lake-url") ? { lakeUrl: toUrl(context, str(context, "lake-url")!) } : {}),
         table: parseTable(str(context, "table")),
         deadline: str(context, "deadline"),
         timeZone: str(context, "time-zone"),

@@ -155,3 +155,34 @@ Deno.test("eventlake import refuses unknown actions, missing flags and credentia
     ok(!io.stderrText().includes("secret"), io.stderrText());
   });
 });
+
+Deno.test("eventlake import run accepts folder paths for --source and --lake-url, relative to the working directory", async () => {
+  await withHome(async (home, src) => {
+    await sourceDay(src, "2023-01-01", 12);
+    const io = memoryIo({ env: { EVENTLAKE_HOME: home }, cwd: home });
+    const code = await run(
+      [
+        "import",
+        "run",
+        "--source",
+        "./src",
+        "--lake-url",
+        "my lake",
+        "--date",
+        "2023-01-01",
+        "--json",
+      ],
+      io,
+    );
+    strictEqual(code, 0, io.stderrText());
+    strictEqual(JSON.parse(io.stdoutText()).rowsAccepted, 12);
+    const manifest = JSON.parse(
+      await Deno.readTextFile(
+        join(home, "my lake/data_catalog/default/events/dt=2023-01-01/_MANIFEST.json"),
+      ),
+    );
+    strictEqual(manifest.rows, 12);
+    const check = memoryIo({ env: { EVENTLAKE_HOME: home }, cwd: home });
+    strictEqual(await run(["import", "check", "--source", "src"], check), 0, check.stderrText());
+  });
+});
