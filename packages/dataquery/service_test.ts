@@ -1162,6 +1162,86 @@ Deno.test("opening the state again leaves the queries of a live service alone", 
   }
 });
 
+Deno.test("a query of another live process survives a second open and fails once that process died", async () => {
+  const dir = await Deno.makeTempDir();
+  const statePath = `${dir}/state.sqlite`;
+  // The other process: `eventlake serve`, say, running a query that does not end by itself.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { createQueryService } from ${
+        JSON.stringify(new URL("./service.ts", import.meta.url).href)
+      };
+       import { createStaticBucketResolver } from ${
+        JSON.stringify(new URL("./buckets.ts", import.meta.url).href)
+      };
+       import { createMemoryStore } from "@eventlake/storage";
+       const service = createQueryService({
+         engine: { name: "hang", execute: () => new Promise(() => {}), testDataSource: async () => {},
+                   tableChanged: () => {}, close: async () => {} },
+         statePath: ${JSON.stringify(statePath)},
+         buckets: createStaticBucketResolver({ "test-bucket": createMemoryStore() }),
+         encryptionKey: ${JSON.stringify(KEY)},
+       });
+       const r = await service.submit({ name: "alice@example.com" },
+         { query: "hang", resultConfig: { bucketName: "test-bucket", path: "out" } });
+       console.log(r.queryInfo.queryId);
+       setInterval(() => {}, 60_000);`,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  try {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    const queryId = out.trim();
+    ok(queryId.length > 0, "the child submitted a query");
+    const options = {
+      engine: new FakeEngine(),
+      statePath,
+      buckets: createStaticBucketResolver({ "test-bucket": createMemoryStore() }),
+      encryptionKey: KEY,
+    };
+    await until(async () => {
+      const probe = createQueryService(options);
+      try {
+        return (await probe.get(ALICE, queryId)).queryInfo.state === "RUNNING";
+      } finally {
+        await probe.close();
+      }
+    });
+    const second = createQueryService(options);
+    strictEqual((await second.get(ALICE, queryId)).queryInfo.state, "RUNNING");
+    await second.close();
+
+    child.kill("SIGKILL");
+    await child.status;
+    reader.releaseLock();
+    await child.stdout.cancel().catch(() => {});
+    const third = createQueryService(options);
+    const r = await third.get(ALICE, queryId);
+    strictEqual(r.queryInfo.state, "FAILED");
+    strictEqual(
+      r.queryInfo.errorMessage,
+      "The service stopped while the query was RUNNING: submit it again",
+    );
+    await third.close();
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a wrong encryption key cannot read stored passwords", async () => {
   const dir = await Deno.makeTempDir();
   try {
