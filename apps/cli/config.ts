@@ -45,6 +45,8 @@ export interface ConfigKeySpec {
   readonly kind: "dir" | "location" | "port" | "http-url" | "string";
   /** May be set in `config.json` (`home` cannot: the file lives in it). */
   readonly inFile: boolean;
+  /** The flag's value in help (default from `kind`: `dir`, `port` or `url`). */
+  readonly valueName?: string;
 }
 
 /** Every configuration key, in display order. */
@@ -68,8 +70,7 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, ConfigKeySpec>> = Object.fr
   resultsDir: {
     flag: "results-dir",
     env: "EVENTLAKE_RESULTS_DIR",
-    description:
-      "Folder of result buckets: each subfolder is a bucket of that name (default $EVENTLAKE_HOME/buckets)",
+    description: "Folder of result buckets, one subfolder each (default $EVENTLAKE_HOME/buckets)",
     secret: false,
     kind: "dir",
     inFile: true,
@@ -94,6 +95,7 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, ConfigKeySpec>> = Object.fr
     flag: "credential-id",
     env: "EVENTLAKE_CREDENTIAL_ID",
     description: "Credential-ID sent to the Data Query API",
+    valueName: "id",
     secret: false,
     kind: "string",
     inFile: true,
@@ -110,6 +112,7 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, ConfigKeySpec>> = Object.fr
     flag: "data-source",
     env: "EVENTLAKE_DATA_SOURCE",
     description: "Default data source of queries (the X-Data-Source header)",
+    valueName: "name",
     secret: false,
     kind: "string",
     inFile: true,
@@ -118,6 +121,7 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, ConfigKeySpec>> = Object.fr
     flag: "database",
     env: "EVENTLAKE_DATABASE",
     description: "Default database of queries (the X-Database header)",
+    valueName: "name",
     secret: false,
     kind: "string",
     inFile: true,
@@ -125,7 +129,8 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, ConfigKeySpec>> = Object.fr
   bucket: {
     flag: "bucket",
     env: "EVENTLAKE_BUCKET",
-    description: "Bucket the query results are written to (a folder of resultsDir locally)",
+    description: "Bucket the query results are written to (locally: a folder of resultsDir)",
+    valueName: "name",
     secret: false,
     kind: "string",
     inFile: true,
@@ -134,6 +139,7 @@ export const CONFIG_KEYS: Readonly<Record<ConfigKey, ConfigKeySpec>> = Object.fr
     flag: "result-path",
     env: "EVENTLAKE_RESULT_PATH",
     description: "Path of the query results inside the bucket",
+    valueName: "path",
     secret: false,
     kind: "string",
     inFile: true,
@@ -222,7 +228,8 @@ export const CONFIG_FLAGS: OptionsSpec = Object.freeze(
       .map(([, spec]): [string, OptionSpec] => [spec.flag, {
         type: "string",
         description: `${spec.description} [${spec.env}]`,
-        valueName: spec.kind === "port" ? "port" : spec.kind === "dir" ? "dir" : "url",
+        valueName: spec.valueName ??
+          (spec.kind === "port" ? "port" : spec.kind === "dir" ? "dir" : "url"),
       }]),
   ),
 );

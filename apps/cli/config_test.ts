@@ -2,7 +2,7 @@ import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { memoryIo } from "./_testing.ts";
 import { run } from "./cli.ts";
-import { loadConfig, maskSecret } from "./config.ts";
+import { CONFIG_FLAGS, loadConfig, maskSecret } from "./config.ts";
 
 async function withHome(fn: (home: string) => Promise<void>): Promise<void> {
   const home = await Deno.makeTempDir({ prefix: "eventlake-cli-" });
@@ -233,4 +233,23 @@ Deno.test("eventlake config exits 2 on a broken config.json, naming the file", a
       ),
     );
   });
+});
+
+Deno.test("CONFIG_FLAGS name each flag's value by what it is and give --results-dir's default folder", () => {
+  const valueNames = Object.fromEntries(
+    Object.entries(CONFIG_FLAGS).map(([flag, spec]) => [flag, spec.valueName]),
+  );
+  deepStrictEqual(valueNames, {
+    "home": "dir",
+    "lake-url": "url",
+    "results-dir": "dir",
+    "port": "port",
+    "endpoint": "url",
+    "credential-id": "id",
+    "data-source": "name",
+    "database": "name",
+    "bucket": "name",
+    "result-path": "path",
+  });
+  ok(CONFIG_FLAGS["results-dir"].description?.includes("$EVENTLAKE_HOME/buckets"));
 });
