@@ -1,17 +1,19 @@
 /**
- * The embedded import service behind `/v1/data-import`: jobs and runs kept in SQLite
- * (`$EVENTLAKE_HOME/imports.sqlite`), runs executed one at a time with `@eventlake/dataimport`'s
+ * The embedded import service behind `/v1/data-import`: jobs and runs kept in
+ * `@eventlake/dataimport`'s `ImportState` — the same `$EVENTLAKE_HOME/import.db` the CLI's
+ * `eventlake import job …` uses, so both see the same jobs and runs — executed one at a time with
  * `runImport` (wait-free: a day without `_SUCCESS` ends `MISSING` at once), pre-flight checks with
- * `validatePartitions`. A job belongs to its creator. Runs QUEUED or RUNNING when a process died
- * are marked FAILED by the next one that opens the state. Local-filesystem code: server only.
+ * `validatePartitions`. A job belongs to its creator (`creatorName`). Opening the state fails the
+ * runs left QUEUED or RUNNING by a process that is gone (not those of a live CLI or server).
+ * Local-filesystem code: server only.
  *
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
 import { isAbsolute } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   AbortedError,
+  type EventlakeError,
   ForbiddenError,
   InvalidArgumentError,
   NotFoundError,
@@ -19,9 +21,13 @@ import {
 } from "@eventlake/schema";
 import type { Identity } from "@eventlake/dataquery";
 import {
+  type ImportJob as StoredJob,
   type ImportSource,
+  ImportState,
   type LakeLocation,
+  newRunId,
   runImport,
+  type RunRecord,
   type RunReport,
   validatePartitions,
 } from "@eventlake/dataimport";
@@ -43,7 +49,7 @@ import type { CheckSourceInput, CreateImportJobInput, StartImportRunInput } from
 
 /** Options of {@linkcode createLocalImportService}. */
 export interface LocalImportServiceOptions {
-  /** SQLite file of jobs and runs (`:memory:` for tests). */
+  /** The import state file shared with the CLI (`$EVENTLAKE_HOME/import.db`; `:memory:` for tests). */
   statePath: string;
   /** Where runs land. */
   lake: LakeLocation;
@@ -67,34 +73,7 @@ export interface LocalImportService extends ImportApi {
   close(options?: { drain?: boolean }): Promise<void>;
 }
 
-interface JobRow {
-  job_id: string;
-  name: string;
-  creator_name: string;
-  source_url: string;
-  table_json: string;
-  dedup_window_days: number;
-  created_at: number;
-}
-
-interface RunRow {
-  run_id: string;
-  job_id: string;
-  date: string;
-  state: ImportRunState;
-  created_at: number;
-  finished_at: number | null;
-  report_json: string | null;
-}
-
 const DAY_MS = 86_400_000;
-
-function randomId(prefix: string, now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:T]/g, "").slice(0, 14);
-  const bytes = crypto.getRandomValues(new Uint8Array(6));
-  const tail = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${prefix}-${stamp.slice(0, 8)}-${stamp.slice(8)}-${tail}`;
-}
 
 /** A source folder path becomes a `file://` URL; URLs stay as given. */
 function sourceUrlOf(raw: string): string {
@@ -143,24 +122,9 @@ function daysOf(input: StartImportRunInput, max: number): string[] {
  * ```
  */
 export function createLocalImportService(options: LocalImportServiceOptions): LocalImportService {
-  const db = new DatabaseSync(options.statePath);
-  db.exec(`
-    PRAGMA journal_mode = WAL;
-    CREATE TABLE IF NOT EXISTS import_jobs (
-      job_id TEXT PRIMARY KEY, name TEXT NOT NULL, creator_name TEXT NOT NULL,
-      source_url TEXT NOT NULL, table_json TEXT NOT NULL, dedup_window_days INTEGER NOT NULL,
-      created_at INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS import_runs (
-      run_id TEXT PRIMARY KEY, job_id TEXT NOT NULL, date TEXT NOT NULL, state TEXT NOT NULL,
-      created_at INTEGER NOT NULL, finished_at INTEGER, report_json TEXT);
-    CREATE INDEX IF NOT EXISTS import_runs_job ON import_runs (job_id, created_at);
-  `);
   const clock = options.clock ?? Date.now;
+  const state = ImportState.open(options.statePath, { now: clock });
   const maxDays = options.maxDaysPerRequest ?? 366;
-  db.prepare(
-    `UPDATE import_runs SET state = 'FAILED', finished_at = ?, report_json = NULL
-     WHERE state IN ('QUEUED', 'RUNNING')`,
-  ).run(clock());
 
   const queue: string[] = [];
   const waiters = new Map<string, ((view: ImportRunView) => void)[]>();
@@ -169,111 +133,89 @@ export function createLocalImportService(options: LocalImportServiceOptions): Lo
   let runningCount = 0;
   let closed = false;
 
-  const jobView = (row: JobRow): ImportJob => ({
-    jobId: row.job_id,
-    name: row.name,
-    creatorName: row.creator_name,
-    sourceUrl: redactUrl(row.source_url),
-    table: JSON.parse(row.table_json),
-    dedupWindowDays: row.dedup_window_days,
-    createdAt: row.created_at,
+  const jobView = (job: StoredJob): ImportJob => ({
+    jobId: job.id,
+    name: job.name,
+    creatorName: job.creatorName,
+    sourceUrl: redactUrl(job.sourceUrl),
+    table: job.table,
+    dedupWindowDays: job.dedupWindowDays,
+    createdAt: Date.parse(job.createdAt),
   });
-  const runView = (row: RunRow): ImportRunView => {
+  const runView = (run: RunRecord): ImportRunView => {
     const view: ImportRunView = {
-      runId: row.run_id,
-      jobId: row.job_id,
-      date: row.date,
-      state: row.state,
-      createdAt: row.created_at,
+      runId: run.runId,
+      jobId: run.jobId ?? "",
+      date: run.date,
+      state: run.status,
+      createdAt: Date.parse(run.startedAt),
     };
-    if (row.finished_at !== null) view.finishedAt = row.finished_at;
-    if (row.report_json !== null) view.report = JSON.parse(row.report_json);
+    if (run.finishedAt !== undefined) view.finishedAt = Date.parse(run.finishedAt);
+    if (run.report !== undefined) view.report = run.report;
     return view;
   };
-  const findJob = (jobId: string): JobRow | undefined =>
-    db.prepare("SELECT * FROM import_jobs WHERE job_id = ?").get(jobId) as JobRow | undefined;
-  const ownJob = (identity: Identity, jobId: string): JobRow => {
-    const row = findJob(jobId);
-    if (row === undefined) {
+  const findJob = (jobId: string): StoredJob | undefined => {
+    try {
+      return state.getJob(jobId);
+    } catch (e) {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    }
+  };
+  const ownJob = (identity: Identity, jobId: string): StoredJob => {
+    const job = findJob(jobId);
+    if (job === undefined) {
       throw new NotFoundError(`Cannot find import job "${jobId}"`, { details: { jobId } });
     }
-    if (row.creator_name !== identity.name) {
+    if (job.creatorName !== identity.name) {
       throw new ForbiddenError(`Cannot use import job "${jobId}": only its creator may`, {
         details: { jobId },
       });
     }
-    return row;
+    return job;
   };
-  const getRunRow = (runId: string): RunRow | undefined =>
-    db.prepare("SELECT * FROM import_runs WHERE run_id = ?").get(runId) as RunRow | undefined;
 
-  const finish = (runId: string, state: ImportRunState, report: RunReport | null) => {
-    db.prepare(
-      "UPDATE import_runs SET state = ?, finished_at = ?, report_json = ? WHERE run_id = ?",
-    ).run(state, clock(), report === null ? null : JSON.stringify(report), runId);
-    options.onRunEnded?.(state);
-    const view = runView(getRunRow(runId)!);
-    for (const resolve of waiters.get(runId) ?? []) resolve(view);
-    waiters.delete(runId);
+  const finish = (report: RunReport) => {
+    state.recordRun(report);
+    options.onRunEnded?.(report.status);
+    const view = runView(state.findRun(report.runId)!);
+    for (const resolve of waiters.get(report.runId) ?? []) resolve(view);
+    waiters.delete(report.runId);
   };
 
   const execute = async (runId: string): Promise<void> => {
-    const run = getRunRow(runId);
-    if (run === undefined || run.state !== "QUEUED") return;
-    const job = findJob(run.job_id);
+    const run = state.findRun(runId);
+    if (run === undefined || run.status !== "QUEUED") return;
+    const job = run.jobId === undefined ? undefined : findJob(run.jobId);
     if (job === undefined) {
-      finish(runId, "FAILED", null);
+      finish(failedReport(
+        run,
+        undefined,
+        options.lake,
+        clock,
+        new NotFoundError(
+          `Cannot run import job "${run.jobId}": it was deleted`,
+        ),
+      ));
       return;
     }
-    db.prepare("UPDATE import_runs SET state = 'RUNNING' WHERE run_id = ?").run(runId);
+    if (!state.startRun(runId)) return;
     runningCount++;
     try {
-      const opened = await openStore(job.source_url, options.storeConfig);
+      const opened = await openStore(job.sourceUrl, options.storeConfig);
       const source: ImportSource = { store: opened.store, prefix: opened.prefix };
       const report = await runImport(source, run.date, {
         lake: options.lake,
-        table: JSON.parse(job.table_json),
-        dedupWindowDays: job.dedup_window_days,
+        table: job.table,
+        dedupWindowDays: job.dedupWindowDays,
         runId,
-        jobId: job.job_id,
+        jobId: job.id,
         onLanded: options.onLanded,
         signal: controller.signal,
       });
-      finish(runId, report.status, report);
+      finish(report);
     } catch (e) {
-      const error = toEventlakeError(e);
-      const now = new Date(clock()).toISOString();
-      finish(runId, "FAILED", {
-        runId,
-        jobId: job.job_id,
-        date: run.date,
-        status: "FAILED",
-        source: redactUrl(job.source_url),
-        lake: options.lake.store.url,
-        table: JSON.parse(job.table_json),
-        rowsRead: 0,
-        rowsAccepted: 0,
-        rowsRejected: 0,
-        rowsDuplicate: 0,
-        rowsDuplicateEarlier: 0,
-        bytesRead: 0,
-        bytesWritten: 0,
-        dedupWindowDays: job.dedup_window_days,
-        reasons: [],
-        variants: [],
-        files: [],
-        landed: [],
-        error: { code: error.code, message: error.message },
-        timings: {
-          startedAt: now,
-          finishedAt: now,
-          waitMs: 0,
-          dedupMs: 0,
-          importMs: 0,
-          commitMs: 0,
-          totalMs: 0,
-        },
-      });
+      finish(failedReport(run, job, options.lake, clock, toEventlakeError(e)));
     } finally {
       runningCount--;
     }
@@ -306,34 +248,18 @@ export function createLocalImportService(options: LocalImportServiceOptions): Lo
           details: { field: "sourceUrl" },
         });
       }
-      const row: JobRow = {
-        job_id: randomId("job", clock()),
+      return jobView(state.createJob({
         name: input.name,
-        creator_name: identity.name,
-        source_url: url,
-        table_json: JSON.stringify(input.table ?? DEFAULT_LAKE_TABLE),
-        dedup_window_days: input.dedupWindowDays ?? 7,
-        created_at: clock(),
-      };
-      db.prepare(
-        `INSERT INTO import_jobs (job_id, name, creator_name, source_url, table_json,
-           dedup_window_days, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        row.job_id,
-        row.name,
-        row.creator_name,
-        row.source_url,
-        row.table_json,
-        row.dedup_window_days,
-        row.created_at,
-      );
-      return Promise.resolve(jobView(row));
+        creatorName: identity.name,
+        sourceUrl: url,
+        table: input.table ?? { ...DEFAULT_LAKE_TABLE },
+        dedupWindowDays: input.dedupWindowDays ?? 7,
+      }));
     },
     listJobs(identity: Identity): Promise<ImportJob[]> {
-      const rows = db.prepare(
-        "SELECT * FROM import_jobs WHERE creator_name = ? ORDER BY created_at DESC, job_id DESC",
-      ).all(identity.name) as unknown as JobRow[];
-      return Promise.resolve(rows.map(jobView));
+      const jobs = state.listJobs({ creatorName: identity.name }).map(jobView);
+      jobs.sort((a, b) => b.createdAt - a.createdAt || (a.jobId < b.jobId ? 1 : -1));
+      return Promise.resolve(jobs);
     },
     getJob(identity: Identity, jobId: string): Promise<ImportJob> {
       try {
@@ -344,8 +270,7 @@ export function createLocalImportService(options: LocalImportServiceOptions): Lo
     },
     deleteJob(identity: Identity, jobId: string): Promise<void> {
       try {
-        ownJob(identity, jobId);
-        db.prepare("DELETE FROM import_jobs WHERE job_id = ?").run(jobId);
+        state.deleteJob(ownJob(identity, jobId).id);
         return Promise.resolve();
       } catch (e) {
         return Promise.reject(e);
@@ -358,18 +283,14 @@ export function createLocalImportService(options: LocalImportServiceOptions): Lo
     ): Promise<ImportRunView[]> {
       try {
         checkOpen();
-        ownJob(identity, jobId);
+        const job = ownJob(identity, jobId);
         const days = daysOf(input, maxDays);
         const now = clock();
-        const insert = db.prepare(
-          "INSERT INTO import_runs (run_id, job_id, date, state, created_at) VALUES (?, ?, ?, 'QUEUED', ?)",
-        );
         const views: ImportRunView[] = [];
         for (const date of days) {
-          const runId = randomId("run", now);
-          insert.run(runId, jobId, date, now);
-          queue.push(runId);
-          views.push({ runId, jobId, date, state: "QUEUED", createdAt: now });
+          const queued = state.queueRun({ runId: newRunId(now), jobId: job.id, date });
+          queue.push(queued.runId);
+          views.push(runView(queued));
         }
         pump();
         return Promise.resolve(views);
@@ -379,25 +300,23 @@ export function createLocalImportService(options: LocalImportServiceOptions): Lo
     },
     listRuns(identity: Identity, jobId: string): Promise<ImportRunView[]> {
       try {
-        ownJob(identity, jobId);
-        const rows = db.prepare(
-          "SELECT * FROM import_runs WHERE job_id = ? ORDER BY created_at DESC, date DESC LIMIT 1000",
-        ).all(jobId) as unknown as RunRow[];
-        return Promise.resolve(rows.map(runView));
+        const job = ownJob(identity, jobId);
+        const runs = state.listRuns({ job: job.id, limit: 1000 });
+        return Promise.resolve(runs.map((r) => runView(state.findRun(r.runId) ?? r)));
       } catch (e) {
         return Promise.reject(e);
       }
     },
     getRun(identity: Identity, jobId: string, runId: string): Promise<ImportRunView> {
       try {
-        ownJob(identity, jobId);
-        const row = getRunRow(runId);
-        if (row === undefined || row.job_id !== jobId) {
+        const job = ownJob(identity, jobId);
+        const run = state.findRun(runId);
+        if (run === undefined || run.jobId !== job.id) {
           throw new NotFoundError(`Cannot find run "${runId}" of import job "${jobId}"`, {
             details: { jobId, runId },
           });
         }
-        return Promise.resolve(runView(row));
+        return Promise.resolve(runView(run));
       } catch (e) {
         return Promise.reject(e);
       }
@@ -421,11 +340,13 @@ export function createLocalImportService(options: LocalImportServiceOptions): Lo
       return runningCount;
     },
     settled(runId: string): Promise<ImportRunView> {
-      const row = getRunRow(runId);
-      if (row === undefined) {
+      const run = state.findRun(runId);
+      if (run === undefined) {
         return Promise.reject(new NotFoundError(`Cannot find run "${runId}"`));
       }
-      if (row.state !== "QUEUED" && row.state !== "RUNNING") return Promise.resolve(runView(row));
+      if (run.status !== "QUEUED" && run.status !== "RUNNING") {
+        return Promise.resolve(runView(run));
+      }
       return new Promise((resolve) => {
         const list = waiters.get(runId) ?? [];
         list.push(resolve);
@@ -440,7 +361,49 @@ export function createLocalImportService(options: LocalImportServiceOptions): Lo
         controller.abort(new AbortedError("The server is shutting down"));
       }
       while (running !== undefined) await running;
-      db.close();
+      state.close();
+    },
+  };
+}
+
+/** The report of a run that failed before or while `runImport` ran. */
+function failedReport(
+  run: RunRecord,
+  job: StoredJob | undefined,
+  lake: LakeLocation,
+  clock: () => number,
+  error: EventlakeError,
+): RunReport {
+  const now = new Date(clock()).toISOString();
+  return {
+    runId: run.runId,
+    ...(run.jobId !== undefined ? { jobId: run.jobId } : {}),
+    date: run.date,
+    status: "FAILED",
+    source: job ? redactUrl(job.sourceUrl) : "",
+    lake: lake.store.url,
+    table: job?.table ?? { ...DEFAULT_LAKE_TABLE },
+    rowsRead: 0,
+    rowsAccepted: 0,
+    rowsRejected: 0,
+    rowsDuplicate: 0,
+    rowsDuplicateEarlier: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    dedupWindowDays: job?.dedupWindowDays ?? 0,
+    reasons: [],
+    variants: [],
+    files: [],
+    landed: [],
+    error: { code: error.code, message: error.message },
+    timings: {
+      startedAt: run.startedAt,
+      finishedAt: now,
+      waitMs: 0,
+      dedupMs: 0,
+      importMs: 0,
+      commitMs: 0,
+      totalMs: 0,
     },
   };
 }

@@ -7,6 +7,7 @@ import {
 } from "@eventlake/storage";
 import { writeEvents } from "@eventlake/parquet";
 import { generateEvents } from "@eventlake/schema/testing";
+import { ImportState } from "@eventlake/dataimport";
 import { createLocalImportService } from "./import_service.ts";
 import type { ImportRunView } from "./import_api.ts";
 import { testGateway } from "./_testing.ts";
@@ -178,6 +179,60 @@ Deno.test("createLocalImportService() marks runs left QUEUED by a dead process a
     ok(view.state === "FAILED" || view.state === "MISSING", view.state);
   } finally {
     await second.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the import service and the CLI's ImportState share one file: same jobs, same runs", async () => {
+  const dir = await Deno.makeTempDir();
+  const statePath = `${dir}/import.db`;
+  const source = `memory://gw-shared-${crypto.randomUUID().slice(0, 8)}/events`;
+  await writeDay(source, "2023-01-01", 7);
+  const me = { name: "me@example.com" };
+  const imports = createLocalImportService({ statePath, lake: { store: createMemoryStore() } });
+  try {
+    const job = await imports.createJob(me, { name: "shared", sourceUrl: source });
+    const [run] = await imports.startRuns(me, job.jobId, { date: "2023-01-01" });
+    strictEqual((await imports.settled(run.runId)).state, "SUCCEEDED");
+    const cli = ImportState.open(statePath);
+    try {
+      const [seen] = cli.listJobs({ creatorName: me.name });
+      strictEqual(seen.id, job.jobId);
+      strictEqual(seen.name, "shared");
+      strictEqual(cli.getRun(run.runId).rowsAccepted, 7);
+      deepStrictEqual([...cli.finishedDates(job.jobId)], ["2023-01-01"]);
+      // A job the CLI creates is the gateway's too (for its creator).
+      cli.createJob({ name: "from-cli", creatorName: me.name, sourceUrl: source });
+    } finally {
+      cli.close();
+    }
+    deepStrictEqual((await imports.listJobs(me)).map((j) => j.name).sort(), ["from-cli", "shared"]);
+  } finally {
+    await imports.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("opening the import service leaves a live owner's queued run alone and fails it once that owner closed", async () => {
+  const dir = await Deno.makeTempDir();
+  const statePath = `${dir}/import.db`;
+  const me = { name: "me@example.com" };
+  const cli = ImportState.open(statePath);
+  const job = cli.createJob({ name: "j", creatorName: me.name, sourceUrl: "memory://gw-live/e" });
+  const queued = cli.queueRun({ runId: "run-live", jobId: job.id, date: "2023-01-01" });
+  try {
+    const first = createLocalImportService({ statePath, lake: { store: createMemoryStore() } });
+    strictEqual((await first.getRun(me, job.id, queued.runId)).state, "QUEUED");
+    await first.close();
+    cli.close();
+    const second = createLocalImportService({ statePath, lake: { store: createMemoryStore() } });
+    try {
+      strictEqual((await second.getRun(me, job.id, queued.runId)).state, "FAILED");
+    } finally {
+      await second.close();
+    }
+  } finally {
+    cli.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

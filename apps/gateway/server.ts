@@ -1,6 +1,6 @@
 /**
  * The embedded gateway: `Deno.serve` of the Hono app over the local default — the lake under
- * `$EVENTLAKE_HOME/lake`, DuckDB, SQLite state (`dataquery.sqlite`, `imports.sqlite`) and
+ * `$EVENTLAKE_HOME/lake`, DuckDB, SQLite state (`dataquery.sqlite`, `import.db`) and
  * result buckets as folders of `bucketsDir`: every folder under it is a bucket of that name
  * (default `$EVENTLAKE_HOME/buckets/`, so the default bucket `results` is
  * `$EVENTLAKE_HOME/buckets/results/`). It is the CLI's `resultsDir` setting, so the CLI's
@@ -247,7 +247,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     lakeRoot,
   });
   const imports = createLocalImportService({
-    statePath: join(home, "imports.sqlite"),
+    statePath: join(home, "import.db"), // shared with `eventlake import job …`
     lake: { store: lakeStore, root: lakeRoot },
     onLanded: (table) => service.tableChanged(table),
     onRunEnded: (state) => metrics.observeImportRun(state),

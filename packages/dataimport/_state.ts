@@ -7,8 +7,8 @@
 import { DatabaseSync } from "node:sqlite";
 import { InvalidArgumentError } from "@eventlake/schema";
 
-/** Version of the schema below; a newer file is refused. */
-export const STATE_VERSION = 1;
+/** Version of the schema below plus {@linkcode MIGRATIONS}; a newer file is refused. */
+export const STATE_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -30,6 +30,15 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_job_date ON runs (job_id, date);
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
 `;
+
+/**
+ * Steps from version `i + 1` to `i + 2`. 2: pending runs (QUEUED/RUNNING, `finished_at` and
+ * `report` empty) record their owner, for owner-aware recovery (the gateway's service shares
+ * this file with the CLI).
+ */
+const MIGRATIONS: readonly string[] = [
+  "ALTER TABLE runs ADD COLUMN owner TEXT;",
+];
 
 /** Opens (creating when absent) the state database at `path`. */
 export function openStateDb(path: string): DatabaseSync {
@@ -53,8 +62,21 @@ export function openStateDb(path: string): DatabaseSync {
         { details: { path } },
       );
     }
-    db.exec(SCHEMA);
-    db.exec(`PRAGMA user_version = ${STATE_VERSION}`);
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const current = Number(
+        (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+      );
+      db.exec(SCHEMA);
+      for (let v = Math.max(current, 1); v < STATE_VERSION; v++) {
+        db.exec(MIGRATIONS[v - 1]);
+      }
+      db.exec(`PRAGMA user_version = ${STATE_VERSION}`);
+      db.exec("COMMIT");
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
   } catch (error) {
     db.close();
     if (error instanceof InvalidArgumentError) throw error;

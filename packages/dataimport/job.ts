@@ -20,6 +20,7 @@ import {
 } from "@eventlake/storage";
 import type { RunReport, RunStatus } from "./run.ts";
 import { openStateDb } from "./_state.ts";
+import { newOwner, ownerGone, releaseOwner, type RunOwner } from "./_owner.ts";
 import { addDays, checkTimeOfDay, checkTimeZone, localDate } from "./_import_time.ts";
 
 /** Non-secret options for opening a job's source store (credentials are never stored). */
@@ -90,6 +91,9 @@ export interface ImportJob {
   createdAt: string;
 }
 
+/** Where a stored run is: queued or running (pending), or ended with a {@linkcode RunStatus}. */
+export type RunState = RunStatus | "QUEUED" | "RUNNING";
+
 /** A stored run, without its full report. */
 export interface RunSummary {
   /** Run id. */
@@ -98,12 +102,28 @@ export interface RunSummary {
   jobId?: string;
   /** Source day. */
   date: string;
-  /** Outcome. */
-  status: RunStatus;
-  /** ISO-8601. */
+  /** Outcome, or QUEUED/RUNNING while pending. */
+  status: RunState;
+  /** ISO-8601: when it started, or (pending) was queued. */
   startedAt: string;
-  /** ISO-8601. */
-  finishedAt: string;
+  /** ISO-8601; absent while pending. */
+  finishedAt?: string;
+}
+
+/** A stored run with its report, once it has ended. */
+export interface RunRecord extends RunSummary {
+  /** The full report (absent while QUEUED/RUNNING, or for a run failed by recovery). */
+  report?: RunReport;
+}
+
+/** What {@linkcode ImportState.queueRun} takes. */
+export interface QueuedRunSpec {
+  /** Run id (e.g. from `newRunId()`). */
+  runId: string;
+  /** Its job's id. */
+  jobId: string;
+  /** Source day, `YYYY-MM-DD`. */
+  date: string;
 }
 
 /** Options of {@linkcode ImportState.listRuns}. */
@@ -137,15 +157,61 @@ const FINISHED: readonly RunStatus[] = ["SUCCEEDED", "PARTIAL", "MISSING"];
 export class ImportState {
   #db: DatabaseSync;
   #now: () => number;
+  #owner: RunOwner;
+  #closed = false;
 
   private constructor(db: DatabaseSync, now: () => number) {
     this.#db = db;
     this.#now = now;
+    this.#owner = newOwner();
   }
 
-  /** Opens (creating when absent) the state at `path` (`":memory:"` for a throwaway one). */
+  /**
+   * Opens (creating when absent) the state at `path` (`":memory:"` for a throwaway one). Runs
+   * left QUEUED or RUNNING by a process that is gone (or by a closed state of this process)
+   * become FAILED; live owners' runs, e.g. a running gateway's, are left alone.
+   */
   static open(path: string, options: { now?: () => number } = {}): ImportState {
-    return new ImportState(openStateDb(path), options.now ?? Date.now);
+    const state = new ImportState(openStateDb(path), options.now ?? Date.now);
+    try {
+      state.#failOrphanedRuns();
+    } catch (error) {
+      state.close();
+      throw error;
+    }
+    return state;
+  }
+
+  /** Stores a new QUEUED run owned by this state; `ConflictError` when the run id exists. */
+  queueRun(spec: QueuedRunSpec): RunSummary {
+    const date = checkPartitionDate(spec.date);
+    const startedAt = new Date(this.#now()).toISOString();
+    if (this.#db.prepare("SELECT 1 FROM runs WHERE run_id = ?").get(spec.runId)) {
+      throw new ConflictError(`Cannot queue import run "${spec.runId}": the id is taken`);
+    }
+    this.#db.prepare(
+      "INSERT INTO runs (run_id, job_id, date, status, started_at, finished_at, report, owner) VALUES (?, ?, ?, 'QUEUED', ?, '', '', ?)",
+    ).run(spec.runId, spec.jobId, date, startedAt, JSON.stringify(this.#owner));
+    return { runId: spec.runId, jobId: spec.jobId, date, status: "QUEUED", startedAt };
+  }
+
+  /** Moves a QUEUED run to RUNNING (its start time becomes now); false when it is not QUEUED. */
+  startRun(runId: string): boolean {
+    const result = this.#db.prepare(
+      "UPDATE runs SET status = 'RUNNING', started_at = ?, owner = ? WHERE run_id = ? AND status = 'QUEUED'",
+    ).run(new Date(this.#now()).toISOString(), JSON.stringify(this.#owner), runId);
+    return Number(result.changes) === 1;
+  }
+
+  /** One run with its report when it has one; `undefined` when there is none. */
+  findRun(runId: string): RunRecord | undefined {
+    const row = this.#db.prepare(
+      "SELECT run_id, job_id, date, status, started_at, finished_at, report FROM runs WHERE run_id = ?",
+    ).get(runId) as (SummaryRow & { report: string }) | undefined;
+    if (row === undefined) return undefined;
+    const record: RunRecord = toSummary(row);
+    if (row.report !== "") record.report = JSON.parse(row.report) as RunReport;
+    return record;
   }
 
   /** Checks and stores a new job; `ConflictError` when the name is taken. */
@@ -223,31 +289,23 @@ export class ImportState {
     const sql = `SELECT run_id, job_id, date, status, started_at, finished_at FROM runs${
       where.length ? ` WHERE ${where.join(" AND ")}` : ""
     } ORDER BY started_at DESC, run_id DESC LIMIT ${Math.max(1, Math.floor(limit))}`;
-    const rows = this.#db.prepare(sql).all(...args) as unknown as {
-      run_id: string;
-      job_id: string | null;
-      date: string;
-      status: RunStatus;
-      started_at: string;
-      finished_at: string;
-    }[];
-    return rows.map((r) => ({
-      runId: r.run_id,
-      ...(r.job_id !== null ? { jobId: r.job_id } : {}),
-      date: r.date,
-      status: r.status,
-      startedAt: r.started_at,
-      finishedAt: r.finished_at,
-    }));
+    const rows = this.#db.prepare(sql).all(...args) as unknown as SummaryRow[];
+    return rows.map(toSummary);
   }
 
-  /** A run's full report; `NotFoundError` when there is none. */
+  /** A run's full report; `NotFoundError` when there is none (or it has none yet). */
   getRun(runId: string): RunReport {
-    const row = this.#db.prepare("SELECT report FROM runs WHERE run_id = ?").get(runId) as
-      | { report: string }
-      | undefined;
-    if (!row) throw new NotFoundError(`Cannot find import run "${runId}"`);
-    return JSON.parse(row.report) as RunReport;
+    const run = this.findRun(runId);
+    if (!run) throw new NotFoundError(`Cannot find import run "${runId}"`);
+    if (!run.report) {
+      throw new NotFoundError(
+        `Cannot find the report of import run "${runId}": it is ${run.status}`,
+        {
+          details: { runId, status: run.status },
+        },
+      );
+    }
+    return run.report;
   }
 
   /** Dates of a job that are finished (SUCCEEDED, PARTIAL or MISSING): the schedule skips them. */
@@ -260,9 +318,25 @@ export class ImportState {
     return new Set(rows.map((r) => r.date));
   }
 
-  /** Closes the database. */
+  /** Closes the database; this state's pending runs are failed by the next open. */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    releaseOwner(this.#owner);
     this.#db.close();
+  }
+
+  #failOrphanedRuns(): void {
+    const pending = this.#db.prepare(
+      "SELECT run_id, owner FROM runs WHERE status IN ('QUEUED', 'RUNNING')",
+    ).all() as { run_id: string; owner: string | null }[];
+    const fail = this.#db.prepare(
+      "UPDATE runs SET status = 'FAILED', finished_at = ? WHERE run_id = ? AND status IN ('QUEUED', 'RUNNING')",
+    );
+    const now = new Date(this.#now()).toISOString();
+    for (const run of pending) {
+      if (ownerGone(run.owner, this.#owner)) fail.run(now, run.run_id);
+    }
   }
 
   #row(idOrName: string): JobRow | undefined {
@@ -271,6 +345,26 @@ export class ImportState {
       idOrName,
     ) as JobRow | undefined;
   }
+}
+
+interface SummaryRow {
+  run_id: string;
+  job_id: string | null;
+  date: string;
+  status: RunState;
+  started_at: string;
+  finished_at: string;
+}
+
+function toSummary(r: SummaryRow): RunSummary {
+  return {
+    runId: r.run_id,
+    ...(r.job_id !== null ? { jobId: r.job_id } : {}),
+    date: r.date,
+    status: r.status,
+    startedAt: r.started_at,
+    ...(r.finished_at !== "" ? { finishedAt: r.finished_at } : {}),
+  };
 }
 
 interface JobRow {

@@ -561,7 +561,9 @@ async function statusAction(context: CommandContext): Promise<number> {
       limit: int(context, "limit", 1, 10_000) ?? 20,
     });
     if (context.flags.json) {
-      await context.print(JSON.stringify(runs.map((r) => state.getRun(r.runId)), null, 2));
+      await context.print(
+        JSON.stringify(runs.map((r) => state.findRun(r.runId)?.report ?? r), null, 2),
+      );
     } else if (runs.length === 0) {
       await context.print("No import runs");
     } else {
