@@ -55,7 +55,7 @@ Deno.test("gateway end to end over a socket: first start bootstraps, the README 
       ok((result.queryData as unknown[]).length > 0, "the demo day has rows");
       const total = (result.queryData as string[][]).reduce((s, r) => s + Number(r[1]), 0);
       strictEqual(total, 500);
-      ok(await Deno.stat(`${home}/results/results/demo`));
+      ok(await Deno.stat(`${home}/buckets/results/demo`));
       const page = await fetch(`${server.url}/`);
       strictEqual(page.status, 200, "the web console is mounted at /");
       ok((page.headers.get("content-type") ?? "").startsWith("text/html"));
