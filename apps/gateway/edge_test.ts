@@ -1,11 +1,11 @@
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createS3Store } from "@eventlake/storage/s3";
 import { startFakeTrino } from "../../packages/dataquery/_fake_trino.ts";
 import { S3_OWNER, startS3Server } from "../../packages/storage/_s3_server.ts";
-import { createEdgeApp, type QueryApi } from "./edge.ts";
+import { createEdgeApp, createEdgeQueryService, edgeConfigFromEnv, type QueryApi } from "./edge.ts";
 
 interface InfoModule {
   specifier: string;
@@ -168,6 +168,41 @@ Deno.test("createEdgeApp() serves the same API over an injected service", async 
   );
   await new Promise((r) => setTimeout(r, 300));
   ok(lines.join("").includes('"route":"/v1/data-query/data-source"'));
+});
+
+Deno.test("edgeConfigFromEnv() and createEdgeQueryService() name what is wrong in the configuration", async () => {
+  const env = {
+    TRINO_URL: "http://trino:8080",
+    TRINO_USER: "eventlake",
+    EVENTLAKE_RESULT_BUCKETS: "results, other",
+    EVENTLAKE_ENCRYPTION_KEY: "0123456789abcdef0123456789abcdef",
+  };
+  const wiring = edgeConfigFromEnv({ ...env, EVENTLAKE_STATE: "s3://state-bucket/eventlake/" });
+  deepStrictEqual(wiring.resultBuckets, ["results", "other"]);
+  deepStrictEqual(wiring.state, { kind: "s3", bucket: "state-bucket", prefix: "eventlake/" });
+  throws(
+    () => edgeConfigFromEnv({ ...env, TRINO_URL: "" }),
+    /^TypeError: Missing environment variable TRINO_URL$/,
+  );
+  throws(
+    () => edgeConfigFromEnv({ ...env, EVENTLAKE_STATE: "s3://bucket/no-slash" }),
+    /Invalid EVENTLAKE_STATE "s3:\/\/bucket\/no-slash": expected "memory" or "s3:\/\/bucket\/prefix\/"/,
+  );
+  throws(
+    () => edgeConfigFromEnv({ ...env, EVENTLAKE_CREDENTIALS: "[{" }),
+    /Invalid EVENTLAKE_CREDENTIALS: expected a JSON list/,
+  );
+  await rejects(
+    createEdgeQueryService({
+      ...wiring,
+      credentials: [{ credentialId: "c1", name: "a", secretHash: "plain-secret" }],
+    }),
+    /Invalid credential "c1": secretHash must be 64 lowercase hex digits \(SHA-256\)/,
+  );
+  throws(
+    () => createEdgeApp({ wiring, queryService: {} as QueryApi }),
+    /give exactly one of queryService and wiring/,
+  );
 });
 
 const s3 = await startS3Server();
