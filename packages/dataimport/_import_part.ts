@@ -85,6 +85,8 @@ export interface FinishedFile {
 
 /** Everything {@linkcode importPart} needs. */
 export interface PartContext {
+  /** The partition's day, `YYYY-MM-DD`: a row whose `ts` is outside it (UTC) is rejected. */
+  date: string;
   ids: InsertIdSet;
   counts: PartCounts;
   reasons: Reasons;
@@ -126,6 +128,8 @@ export async function abortOutput(ctx: PartContext, reason: unknown): Promise<vo
 /** Imports one part into the context's output files. */
 export async function importPart(ctx: PartContext, key: string, source: ByteSource): Promise<void> {
   const { counts, reasons, ids, signal } = ctx;
+  const dayStart = Date.parse(`${ctx.date}T00:00:00.000Z`);
+  const dayEnd = dayStart + 86_400_000;
   const invalid: number[] = [];
   let nextRow = 0;
   let p = 0;
@@ -156,6 +160,24 @@ export async function importPart(ctx: PartContext, key: string, source: ByteSour
         if (problems.length > 0) {
           counts.rowsRejected++;
           reasons.add(ruleOf(problems[0]), key, row, problems.map((x) => x.message).join("; "));
+          continue;
+        }
+        if (!(event.ts >= dayStart && event.ts < dayEnd)) {
+          // A resend of a row an earlier day landed keeps its old ts: a duplicate, not bad data.
+          if (ids.isEarlier(event.insert_id)) {
+            counts.rowsDuplicate++;
+            counts.rowsDuplicateEarlier++;
+            continue;
+          }
+          counts.rowsRejected++;
+          reasons.add(
+            "ts_outside_day",
+            key,
+            row,
+            `ts ${
+              Number.isFinite(event.ts) ? new Date(event.ts).toISOString() : String(event.ts)
+            } is outside the day ${ctx.date} (UTC)`,
+          );
           continue;
         }
         const claim = ids.claim(event.insert_id);

@@ -22,6 +22,8 @@ export interface PoolResult {
 
 /** Options of {@linkcode importInWorkers}. */
 export interface PoolOptions {
+  /** The partition's day, `YYYY-MM-DD`. */
+  date: string;
   workers: number;
   store: ObjectStore;
   ids: InsertIdSet;
@@ -156,6 +158,7 @@ export function importInWorkers(
       };
       send({
         t: "init",
+        date: options.date,
         ids: options.ids.state,
         rowGroupSize: options.rowGroupSize,
         maxRowsPerFile: options.maxRowsPerFile,

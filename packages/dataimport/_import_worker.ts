@@ -22,6 +22,7 @@ import {
 export type ToWorker =
   | {
     t: "init";
+    date: string;
     ids: InsertIdSetState;
     rowGroupSize?: number;
     maxRowsPerFile: number;
@@ -139,6 +140,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       return;
     case "init":
       ctx = {
+        date: m.date,
         ids: InsertIdSet.attach(m.ids),
         counts: {
           rowsRead: 0,

@@ -143,6 +143,13 @@ export class InsertIdSet {
     return this.#find() >= 0;
   }
 
+  /** Whether `id` was marked as seen on an earlier day (claims nothing). */
+  isEarlier(id: string): boolean {
+    this.#load(id);
+    const slot = this.#find();
+    return slot >= 0 && (Atomics.load(this.#flags, slot) & EARLIER) !== 0;
+  }
+
   /** Marks `id` as seen on an earlier day, when it is in the set; returns whether it was. */
   markEarlier(id: string): boolean {
     this.#owner("markEarlier");

@@ -56,3 +56,15 @@ Deno.test("InsertIdSet holds about 21 bytes per expected id", () => {
   ok(ids.bytes < 22 * 1_000_000, String(ids.bytes));
   throws(() => new InsertIdSet({ expected: -1 }), RangeError);
 });
+
+Deno.test("InsertIdSet.isEarlier() tells an id marked earlier without claiming it", () => {
+  const ids = new InsertIdSet({ expected: 4 });
+  const a = "8fb8e088-9245-4fce-bb87-7e09d9917ed6", b = "0c0a2a56-0000-4000-8000-000000000001";
+  ids.add(a);
+  ids.add(b);
+  ids.markEarlier(b);
+  strictEqual(ids.isEarlier(a), false);
+  strictEqual(ids.isEarlier(b), true);
+  strictEqual(ids.isEarlier("not-there"), false);
+  strictEqual(ids.claim(a), "new", "isEarlier() claimed nothing");
+});

@@ -5,8 +5,10 @@
  * 2. **Pre-pass**: read only the `insert_id` column of every part into an {@linkcode InsertIdSet}
  *    sized by the parts' row counts, then mark the ids that the window's earlier lake days hold
  *    (again reading their `insert_id` column only). Memory is bounded by the day, not the window.
- * 3. **Stream** every part row group by row group: rows that cannot be read or fail
- *    `checkEvent` are rejected (counted by rule, with samples); rows whose id was seen earlier,
+ * 3. **Stream** every part row group by row group: rows that cannot be read, fail `checkEvent`,
+ *    or whose `ts` is outside the partition's UTC day (`ts_outside_day`; unless the id was seen
+ *    on an earlier day: a resend keeps its old ts and is a duplicate) are rejected (counted by
+ *    rule, with samples); rows whose id was seen earlier,
  *    or already kept today, are duplicates; the rest are written with `EventBatchWriter` into new
  *    lake files (`insert_id` lowercased).
  * 4. **Land**: see `land.ts` (manifest = commit point). Then `onLanded(table, date)`.
@@ -446,6 +448,7 @@ export async function runImport(
     const workers = Math.min(options.workers ?? defaultWorkers(total), status.parts.length);
     if (workers > 1) {
       const pooled = await importInWorkers(status.parts, {
+        date,
         workers,
         store: source.store,
         ids: dayIds,
@@ -472,6 +475,7 @@ export async function runImport(
       files.push(...pooled.files);
     } else {
       const ctx: PartContext = {
+        date,
         ids: dayIds,
         counts: report,
         reasons,

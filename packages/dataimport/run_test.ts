@@ -103,12 +103,26 @@ Deno.test("runImport() drops duplicates inside a day and against the window's ea
   strictEqual(report.rowsDuplicate, 4);
   strictEqual(report.rowsDuplicateEarlier, 3);
   deepStrictEqual(await landedIds(lake, D), fresh.map((e) => e.insert_id).sort());
-  // With a zero-day window, yesterday's ids are new again (upper case lands lowercased).
+  // Those resent rows keep yesterday's ts: with the window they are duplicates (above); with a
+  // zero-day window their ids are new again, so their ts outside the day rejects them.
   const noWindow = await runImport({ store: source, prefix: P }, D, {
     lake: { store: lake },
     dedupWindowDays: 0,
   });
-  strictEqual(noWindow.rowsAccepted, 13);
+  strictEqual(noWindow.status, "PARTIAL");
+  strictEqual(noWindow.rowsAccepted, 10);
+  strictEqual(noWindow.rowsRejected, 3);
+  deepStrictEqual(noWindow.reasons.map((r) => r.rule), ["ts_outside_day"]);
+  // Moved into the day, they land (upper case lands lowercased).
+  await writeDay(source, P, D, [
+    [...fresh, fresh[3]],
+    [day1[0], day1[1], again].map((e) => ({ ...e, ts: e.ts + 86_400_000 })),
+  ]);
+  const moved = await runImport({ store: source, prefix: P }, D, {
+    lake: { store: lake },
+    dedupWindowDays: 0,
+  });
+  strictEqual(moved.rowsAccepted, 13);
   ok((await landedIds(lake, D)).includes(day1[2].insert_id.toLowerCase()));
 });
 
@@ -325,4 +339,36 @@ Deno.test("runImport() with 2 workers: same counts as in-process, failures and a
     (await keysUnder(lake, TABLE_DAY)).filter((k) => !k.includes(two.runId)),
     [`${TABLE_DAY}_MANIFEST.json`],
   );
+});
+
+Deno.test("runImport() rejects rows whose ts is outside the partition's UTC day: PARTIAL, counted and sampled", async () => {
+  for (const workers of [1, 2]) {
+    const { source, lake } = stores();
+    const a = events(20, 1), b = events(20, 2);
+    const dayStart = Date.parse(`${D}T00:00:00.000Z`);
+    a[3] = { ...a[3], ts: dayStart - 1 }; // 2022-12-31T23:59:59.999Z
+    b[5] = { ...b[5], ts: dayStart + 86_400_000 }; // 2023-01-02T00:00:00.000Z
+    b[6] = { ...b[6], ts: dayStart + 86_399_999 }; // last ms of the day: kept
+    await writeDay(source, P, D, [a, b]);
+    const report = await runImport({ store: source, prefix: P }, D, {
+      lake: { store: lake },
+      workers,
+    });
+    strictEqual(report.status, "PARTIAL", `workers ${workers}`);
+    strictEqual(report.rowsRead, 40);
+    strictEqual(report.rowsRejected, 2);
+    strictEqual(report.rowsAccepted, 38);
+    const reason = report.reasons.find((r) => r.rule === "ts_outside_day");
+    strictEqual(reason?.count, 2);
+    const messages = reason.samples.map((s) => s.message).sort();
+    deepStrictEqual(messages, [
+      "ts 2022-12-31T23:59:59.999Z is outside the day 2023-01-01 (UTC)",
+      "ts 2023-01-02T00:00:00.000Z is outside the day 2023-01-01 (UTC)",
+    ]);
+    deepStrictEqual(reason.samples.map((s) => s.row).sort(), [3, 5]);
+    const kept = await landedIds(lake, D);
+    ok(!kept.includes(a[3].insert_id) && !kept.includes(b[5].insert_id));
+    ok(kept.includes(b[6].insert_id));
+    strictEqual((await readDayManifest(lake, DEFAULT_LAKE_TABLE, D))?.rows, 38);
+  }
 });
