@@ -11,7 +11,7 @@ import { memoryIo } from "../apps/cli/_testing.ts";
 import { run } from "../apps/cli/cli.ts";
 import { storeConfigFromEnv } from "../apps/cli/commands/export.ts";
 import { writeEvents } from "@eventlake/parquet";
-import { type Event, eventToJson, formatDecimal } from "@eventlake/schema";
+import { type Event, EVENT_COLUMNS, eventToJson, formatDecimal } from "@eventlake/schema";
 import { generateEvents } from "@eventlake/schema/testing";
 
 /** Good events of two days, interleaved. */
@@ -43,19 +43,8 @@ function csvCell(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-const COLUMNS = [
-  "ts",
-  "event_key",
-  "identifiers",
-  "insert_id",
-  "metric_value",
-  "user_properties",
-  "event_properties",
-  "platform_properties",
-] as const;
-
 function csvRow(record: Record<string, unknown>): string {
-  return COLUMNS.map((c) => {
+  return EVENT_COLUMNS.map((c) => {
     const v = record[c];
     if (v === undefined) return "";
     return csvCell(typeof v === "string" ? v : JSON.stringify(v));
@@ -84,7 +73,7 @@ export async function writeInputs(
   );
   await Deno.writeTextFile(
     join(dir, "c.csv"),
-    [COLUMNS.join(","), ...chunks[2].map((e) => csvRow(json(e))), csvRow(BAD_RECORDS[0])]
+    [EVENT_COLUMNS.join(","), ...chunks[2].map((e) => csvRow(json(e))), csvRow(BAD_RECORDS[0])]
       .join("\r\n") + "\r\n",
   );
   const file = await Deno.open(join(dir, "d.parquet"), { write: true, create: true });

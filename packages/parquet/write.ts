@@ -19,6 +19,7 @@ import {
   AbortedError,
   DECIMAL_MAX_UNSCALED,
   type Event,
+  EVENT_COLUMNS,
   InvalidArgumentError,
   MAP_COLUMNS,
   type MapColumn as MapColumnName,
@@ -539,8 +540,8 @@ export class EventBatchWriter {
       statistics,
     });
 
-    for (let c = 0; c < EVENT_COLUMN_KINDS.length; c++) {
-      const kind = EVENT_COLUMN_KINDS[c];
+    for (let c = 0; c < EVENT_COLUMNS.length; c++) {
+      const kind = EVENT_COLUMNS[c];
       const leaves: Leaf[] = [];
       if (kind === "ts") {
         leaves.push(flat("ts", tsBytes, 8, null, {
@@ -610,7 +611,7 @@ export class EventBatchWriter {
         uncompressed += chunk.meta_data?.total_uncompressed_size ?? 0n;
         columns.push(chunk);
       }
-      if (c < EVENT_COLUMN_KINDS.length - 1) yield;
+      if (c < EVENT_COLUMNS.length - 1) yield;
     }
 
     this.#rowGroups.push({
@@ -811,18 +812,6 @@ export class EventBatchWriter {
     return compressed.bytes();
   }
 }
-
-/** The kinds of columns, in the seed's order. */
-const EVENT_COLUMN_KINDS = [
-  "ts",
-  "event_key",
-  "identifiers",
-  "insert_id",
-  "metric_value",
-  "user_properties",
-  "event_properties",
-  "platform_properties",
-] as const;
 
 /** End offset of `count` PLAIN byte-array values starting at `offset`. */
 function plainEnd(plain: Bytes, offset: number, count: number): number {

@@ -9,7 +9,7 @@
  */
 
 import { DECIMAL_MAX_UNSCALED, parseDecimal } from "./decimal.ts";
-import type { EventMap } from "./event.ts";
+import { EVENT_COLUMNS, type EventMap } from "./event.ts";
 import type { Problem } from "./problem.ts";
 import { describeValue } from "./problem.ts";
 import { parseTimestamp } from "./timestamp.ts";
@@ -18,16 +18,7 @@ import { parseTimestamp } from "./timestamp.ts";
 export type Report = (problem: Problem) => void;
 
 /** Columns a producer may send, in the order of the Data Import document's printSchema. */
-export const INPUT_FIELDS: readonly string[] = [
-  "ts",
-  "event_key",
-  "identifiers",
-  "insert_id",
-  "metric_value",
-  "user_properties",
-  "event_properties",
-  "platform_properties",
-];
+export const INPUT_FIELDS: readonly string[] = EVENT_COLUMNS;
 
 /** Columns a producer must send; the others default to `0.0` and `{}`. */
 export const REQUIRED_FIELDS: readonly string[] = [
