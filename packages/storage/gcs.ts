@@ -38,7 +38,7 @@ import type {
   WriteOptions,
 } from "./store.ts";
 import { checkKey } from "./keys.ts";
-import { checkListArgs, checkObjectKey, compareKeys } from "./_common.ts";
+import { checkListArgs, checkObjectKey, compareKeys, concatBytes } from "./_common.ts";
 import { withRetry } from "./retry.ts";
 import {
   type GcsErrorContext,
@@ -424,14 +424,7 @@ class GcsStore implements ObjectStore {
       chunks.push(chunk);
       total += chunk.byteLength;
     }
-    if (chunks.length === 1) return chunks[0];
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.byteLength;
-    }
-    return out;
+    return concatBytes(chunks, total);
   }
 
   async readStream(key: string, options: ReadOptions = {}): Promise<ReadableStream<Uint8Array>> {
