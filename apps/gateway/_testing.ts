@@ -2,8 +2,7 @@
  * Test fixtures of the gateway: a real query service (in-memory SQLite state, memory buckets)
  * over a scripted engine, and an app built on it.
  *
- * Engine script: `select N` → N rows of (n, label); `hang` → runs until aborted;
- * `fail` → the engine throws `InvalidArgumentError`; anything else → one row.
+ * Engine script: see {@linkcode scriptedEngine}.
  *
  * @module
  */
@@ -19,8 +18,21 @@ import { createMemoryStore, type ObjectStore } from "@eventlake/storage";
 import type { Hono } from "hono";
 import { type AppDeps, createApp, type GatewayEnv } from "./app.ts";
 
-/** A scripted engine. */
-export function scriptedEngine(): QueryEngine {
+/** Options of {@linkcode scriptedEngine}. */
+export interface ScriptedEngineOptions {
+  /** The label of row `i` when it is not NULL (default `row <i>`). */
+  label?: (i: number) => string;
+  /** Rows per batch the engine yields (default: all rows in one batch). */
+  batchSize?: number;
+}
+
+/**
+ * A scripted engine: `select N` gives N rows of (n, label) with every fifth label NULL; `hang`
+ * runs until aborted; `fail` throws `InvalidArgumentError`; anything else gives one row.
+ */
+export function scriptedEngine(options: ScriptedEngineOptions = {}): QueryEngine {
+  const label = options.label ?? ((i) => `row ${i}`);
+  const batchSize = options.batchSize ?? Infinity;
   return {
     name: "scripted",
     execute(sql: string, context): Promise<EngineResult> {
@@ -40,9 +52,13 @@ export function scriptedEngine(): QueryEngine {
       return Promise.resolve({
         columns: [{ name: "n", type: "bigint" }, { name: "label", type: "varchar" }],
         rows: (async function* () {
-          const batch: (string | null)[][] = [];
-          for (let i = 0; i < n; i++) batch.push([String(i), i % 5 === 4 ? null : `row ${i}`]);
-          yield batch;
+          for (let start = 0; start < n; start += batchSize) {
+            const batch: (string | null)[][] = [];
+            for (let i = start; i < Math.min(n, start + batchSize); i++) {
+              batch.push([String(i), i % 5 === 4 ? null : label(i)]);
+            }
+            yield batch;
+          }
         })(),
         stats: () => ({ inputRows: n, inputBytes: n * 16, scannedBytes: n * 16 }),
       });

@@ -12,12 +12,12 @@ import {
   createDuckDbEngine,
   createQueryService,
   createStaticBucketResolver,
-  type EngineResult,
   type QueryEngine,
   type QueryService,
 } from "@eventlake/dataquery";
 import { createLocalStore, createMemoryStore } from "@eventlake/storage";
 import { createApp } from "../app.ts";
+import { scriptedEngine } from "../_testing.ts";
 import type { ImportApi } from "../import_api.ts";
 import { type RunningServer, startServer } from "../server.ts";
 import { type ConsoleOptions, createConsoleApp } from "./mod.ts";
@@ -150,44 +150,6 @@ export async function startConsoleServer(
   };
 }
 
-/**
- * A scripted engine for unit tests: `select N` gives N rows of (n, label) with every fifth label
- * NULL; `hang` runs until aborted; anything else gives one row.
- */
-export function scriptedEngine(): QueryEngine {
-  return {
-    name: "scripted",
-    execute(sql: string, context): Promise<EngineResult> {
-      const text = sql.trim().toLowerCase();
-      if (text === "hang") {
-        return new Promise((_, reject) => {
-          context.signal.addEventListener("abort", () => reject(context.signal.reason), {
-            once: true,
-          });
-        });
-      }
-      const m = /^select (\d+)$/.exec(text);
-      const n = m ? Number(m[1]) : 1;
-      return Promise.resolve({
-        columns: [{ name: "n", type: "bigint" }, { name: "label", type: "varchar" }],
-        rows: (async function* () {
-          for (let start = 0; start < n; start += 1000) {
-            const batch: (string | null)[][] = [];
-            for (let i = start; i < Math.min(n, start + 1000); i++) {
-              batch.push([String(i), i % 5 === 4 ? null : `row "${i}", ok`]);
-            }
-            yield batch;
-          }
-        })(),
-        stats: () => ({ inputRows: n }),
-      });
-    },
-    testDataSource: () => Promise.resolve(),
-    tableChanged: () => {},
-    close: () => Promise.resolve(),
-  };
-}
-
 /** A gateway over the scripted engine with the console mounted, for `app.request()` tests. */
 export interface UnitGateway {
   /** The gateway app. */
@@ -208,7 +170,8 @@ export interface UnitGateway {
 export async function unitGateway(console: Partial<ConsoleOptions> = {}): Promise<UnitGateway> {
   const buckets = createStaticBucketResolver({ results: createMemoryStore({ name: "results" }) });
   const service = createQueryService({
-    engine: scriptedEngine(),
+    // Labels with a quote and a comma, in batches of 1,000, so CSV quoting and streaming show.
+    engine: scriptedEngine({ label: (i) => `row "${i}", ok`, batchSize: 1000 }),
     statePath: ":memory:",
     buckets,
     encryptionKey: "console test key, sixteen bytes+",
