@@ -482,8 +482,15 @@ Deno.test("data sources: list 200, create 200, duplicate 409, bad name or passwo
       method: "DELETE",
       headers: gw.bob,
     });
-    // The service hides another user's PRIVATE source entirely: "not found", not "forbidden".
-    strictEqual(res.status, 404);
+    // Another user's PRIVATE source: not listed, and touching it is 403 as the Open API says.
+    strictEqual(res.status, 403);
+    strictEqual((await res.json()).code, "FORBIDDEN");
+    res = await gw.app.request("/v1/data-query/query", {
+      method: "POST",
+      headers: { ...gw.bob, "content-type": "application/json", "x-data-source": "test_mysql" },
+      body: JSON.stringify({ query: "select 1", bucketName: "results", path: "p" }),
+    });
+    strictEqual(res.status, 403, "submitting with another user's PRIVATE source");
     res = await gw.app.request("/v1/data-query/data-source/data_catalog", {
       method: "DELETE",
       headers: gw.alice,

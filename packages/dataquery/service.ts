@@ -445,7 +445,10 @@ export interface ResultMetadata {
     executionMs: number | null;
     elapsedMs: number;
   };
-  /** The original query when this result was reused (files are always the original's). */
+  /**
+   * The original query when this result was reused: a reused query writes only its own
+   * `.metadata` beside the original's files, and `csv` names the original's CSV.
+   */
   reusedFrom: string | null;
 }
 
@@ -903,6 +906,7 @@ class Service implements QueryService {
           } satisfies Partial<QueryRecord>,
         );
         this.#insertWithNewId(record);
+        await this.#writeReuseMetadata(record, source, options);
         return { queryInfo: { queryId: record.queryId, state: "FINISHED" } };
       }
     }
@@ -919,6 +923,46 @@ class Service implements QueryService {
     this.#queue.push(record.queryId);
     this.#pump();
     return { queryInfo: { queryId: record.queryId, state: "QUEUED" } };
+  }
+
+  /**
+   * Writes `<queryId>.metadata` for a reused result beside the original's files: the same CSV
+   * (`csv.key` names the original's), this query's id, creator and times, and `reusedFrom`.
+   * Best effort: the reused answer stands even if the bucket refuses the small file.
+   */
+  async #writeReuseMetadata(
+    record: QueryRecord,
+    source: QueryRecord,
+    options: SignalOptions,
+  ): Promise<void> {
+    try {
+      const bucket = await this.#buckets.resolve(source.bucketName);
+      if (!bucket || !source.isStored) return;
+      const prefix = bucket.prefix ?? "";
+      const original = JSON.parse(
+        new TextDecoder().decode(
+          await bucket.store.read(`${prefix}${source.resultPath}/${source.queryId}.metadata`, {
+            signal: options.signal,
+          }),
+        ),
+      ) as ResultMetadata;
+      const metadata: ResultMetadata = {
+        ...original,
+        queryId: record.queryId,
+        queryTextPreview: record.preview,
+        creatorName: record.creatorName,
+        createdAt: record.createdAt,
+        completedAt: record.completedAt ?? record.createdAt,
+        reusedFrom: source.queryId,
+      };
+      await bucket.store.write(
+        `${prefix}${source.resultPath}/${record.queryId}.metadata`,
+        new TextEncoder().encode(JSON.stringify(metadata, null, 2) + "\n"),
+        { signal: options.signal, contentType: "application/json" },
+      );
+    } catch {
+      // The original's files answer the reused query; a missing extra .metadata loses nothing.
+    }
   }
 
   #insertWithNewId(record: QueryRecord): void {
@@ -1651,6 +1695,13 @@ class Service implements QueryService {
       this.#dataSources().some((d) =>
         d.name === name && (d.scope === "PUBLIC" || d.creatorName === identity.name)
       );
+    if (!visible && this.#dataSources().some((d) => d.name === name)) {
+      // The Open API answers 403 for another user's PRIVATE source.
+      throw new ForbiddenError(
+        `Cannot use data source "${name}": it is PRIVATE to its creator`,
+        { details: { dataSource: name } },
+      );
+    }
     if (!visible) {
       throw new InvalidArgumentError(
         `Invalid data source "${name}": no data source of that name is visible to "${identity.name}"`,
@@ -1766,9 +1817,9 @@ class Service implements QueryService {
       );
     }
     const source = this.#dataSources().find((d) => d.name === name);
-    if (!source || (source.scope === "PRIVATE" && source.creatorName !== identity.name)) {
+    if (!source) {
       if ((await this.#catalogNames({})).includes(name)) {
-        throw new ForbiddenError(
+        throw new ConflictError(
           `Cannot delete data source "${name}": DATA_CATALOG sources belong to the lake`,
           { details: { name } },
         );

@@ -643,6 +643,17 @@ Deno.test("reuse answers an identical query from the earlier result without runn
   deepStrictEqual(b.resultConfig, a.resultConfig);
   strictEqual(b.queryInfo.queryStats.outputRows, 5);
   strictEqual(b.queryInfo.queryStats.scannedDataSize, "0B");
+  // The reused query's own .metadata stands beside the original's files and says where it came from.
+  const folder = b.resultConfig.path;
+  const original = JSON.parse(
+    await text(s.bucket, `${folder}/${first}.metadata`),
+  ) as ResultMetadata;
+  const reused = JSON.parse(await text(s.bucket, `${folder}/${second}.metadata`)) as ResultMetadata;
+  strictEqual(reused.queryId, second);
+  strictEqual(reused.reusedFrom, first);
+  deepStrictEqual(reused.csv, original.csv);
+  strictEqual(reused.csv.key, `${folder}/${first}.csv`);
+  strictEqual(original.reusedFrom, null);
 });
 
 Deno.test("reuse misses for another text, defaults, user, age, or without reuse", async () => {
@@ -977,13 +988,13 @@ Deno.test("data sources: a failed connection test is explained and nothing is st
   deepStrictEqual((await s.service.listDataSources(ALICE)).map((d) => d.name), ["data_catalog"]);
 });
 
-Deno.test("data sources: delete by the creator; unknown is not found; DATA_CATALOG and others' are forbidden", async () => {
+Deno.test("data sources: delete by the creator; unknown is not found; others' are forbidden; DATA_CATALOG is a conflict", async () => {
   await using s = setup();
   await s.service.createDataSource(ALICE, MYSQL);
   await s.service.createDataSource(ALICE, { ...MYSQL, name: "shared_db", scope: "PUBLIC" });
   await rejects(
     s.service.deleteDataSource(BOB, "test_mysql"),
-    (e: Error & { code: string }) => e.code === "NOT_FOUND",
+    (e: Error & { code: string }) => e.code === "FORBIDDEN",
   );
   await rejects(
     s.service.deleteDataSource(BOB, "shared_db"),
@@ -991,7 +1002,8 @@ Deno.test("data sources: delete by the creator; unknown is not found; DATA_CATAL
   );
   await rejects(
     s.service.deleteDataSource(ALICE, "data_catalog"),
-    /DATA_CATALOG sources belong to the lake/,
+    (e: Error & { code: string }) =>
+      e.code === "CONFLICT" && /DATA_CATALOG sources belong to the lake/.test(e.message),
   );
   await rejects(
     s.service.deleteDataSource(ALICE, "nothing_here"),
@@ -1317,12 +1329,13 @@ Deno.test("settled() stops waiting when its signal aborts", async () => {
   await s.service.settled(id);
 });
 
-Deno.test("submit() refuses a default data source the caller cannot see", async () => {
+Deno.test("submit() refuses another user's PRIVATE source (forbidden) and an unknown one (invalid)", async () => {
   await using s = setup();
   await s.service.createDataSource(ALICE, MYSQL);
   await rejects(
     s.service.submit(BOB, body("rows 1"), { dataSource: "test_mysql" }),
-    /Invalid data source "test_mysql": no data source of that name is visible to "bob@example.com"/,
+    (e: Error & { code: string }) =>
+      e.code === "FORBIDDEN" && /"test_mysql": it is PRIVATE to its creator/.test(e.message),
   );
   await rejects(
     s.service.submit(ALICE, body("rows 1"), { dataSource: "nothing" }),
