@@ -41,6 +41,39 @@ const SORTS: [string, string][] = [
   ["creatorName,asc", "Creator"],
 ];
 
+/** Props of {@linkcode Table}. */
+interface TableProps {
+  /** The table's id, by which the client script fills its body. */
+  id: string;
+  /** Column headers. */
+  columns: string[];
+  /** Adds a last column for row buttons, its header read only by screen readers. */
+  actions?: boolean;
+}
+
+/** A scrollable table with fixed headers and an empty body the client script fills. */
+const Table: FC<TableProps> = ({ id, columns, actions }) => (
+  <div class="table-wrap">
+    <table id={id}>
+      <thead>
+        <tr>
+          {
+            // hono/jsx prints a `key` prop as an attribute, and a static list needs none.
+            // deno-lint-ignore jsx-key
+            columns.map((c) => <th scope="col">{c}</th>)
+          }
+          {actions && (
+            <th scope="col">
+              <span class="sr-only">Actions</span>
+            </th>
+          )}
+        </tr>
+      </thead>
+      <tbody></tbody>
+    </table>
+  </div>
+);
+
 const SignIn: FC = () => (
   <section id="signin" class="panel signin" aria-labelledby="signin-title">
     <h2 id="signin-title">Sign in</h2>
@@ -198,22 +231,10 @@ const HistoryPanel: FC = () => (
     </form>
     <div id="history-error" class="alert" role="alert" hidden></div>
     <section class="panel">
-      <div class="table-wrap">
-        <table id="history-table">
-          <thead>
-            <tr>
-              <th scope="col">Query ID</th>
-              <th scope="col">State</th>
-              <th scope="col">Created</th>
-              <th scope="col">Elapsed</th>
-              <th scope="col">Scanned</th>
-              <th scope="col">Creator</th>
-              <th scope="col">Query</th>
-            </tr>
-          </thead>
-          <tbody></tbody>
-        </table>
-      </div>
+      <Table
+        id="history-table"
+        columns={["Query ID", "State", "Created", "Elapsed", "Scanned", "Creator", "Query"]}
+      />
       <div class="pager">
         <button id="h-prev" type="button">Previous</button>
         <span id="h-info" class="info"></span>
@@ -228,23 +249,11 @@ const DataSourcePanel: FC = () => (
     <div id="sources-error" class="alert" role="alert" hidden></div>
     <section class="panel" aria-labelledby="sources-title">
       <h2 id="sources-title">Data sources</h2>
-      <div class="table-wrap">
-        <table id="sources-table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Type</th>
-              <th scope="col">Scope</th>
-              <th scope="col">Creator</th>
-              <th scope="col">Description</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody></tbody>
-        </table>
-      </div>
+      <Table
+        id="sources-table"
+        columns={["Name", "Type", "Scope", "Creator", "Description"]}
+        actions
+      />
     </section>
     <form id="source-form" class="panel" aria-labelledby="source-form-title">
       <h2 id="source-form-title">New MySQL data source</h2>
@@ -302,21 +311,10 @@ const ImportPanel: FC = () => (
         <h2 id="jobs-title">Import jobs</h2>
         <button id="jobs-refresh" type="button">Refresh</button>
       </div>
-      <div class="table-wrap">
-        <table id="jobs-table">
-          <thead>
-            <tr>
-              <th scope="col">Job</th>
-              <th scope="col">Name</th>
-              <th scope="col">Table</th>
-              <th scope="col">Source</th>
-              <th scope="col">Dedup days</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody></tbody>
-        </table>
-      </div>
+      <Table
+        id="jobs-table"
+        columns={["Job", "Name", "Table", "Source", "Dedup days", "Created"]}
+      />
     </section>
     <section id="runs" class="panel" hidden aria-labelledby="runs-title">
       <h2 id="runs-title">
