@@ -85,6 +85,8 @@ import {
 // Types only: a value import of `@eventlake/storage`'s root would pull its GCS and local
 // filesystem stores into the edge entry's graph (the package has no lake-only subpath yet).
 import type { LakeTableRef, ObjectStore, SignalOptions } from "@eventlake/storage";
+// The lake layout alone: the package root would pull every store into the edge entry's graph.
+import { lakeTablePrefix } from "@eventlake/storage/lake";
 import type {
   ColumnInfo,
   EngineDataSource,
@@ -568,21 +570,6 @@ function ownerLiveness(token: string | null, self: Owner): "gone" | "alive" | "u
     const code = (e as { code?: string }).code;
     return code === "ESRCH" ? "gone" : code === "EPERM" ? "alive" : "unknown";
   }
-}
-
-/**
- * The key prefix of a lake table (as `lakeTablePrefix` of `@eventlake/storage`, which this
- * module cannot import without pulling every store into the edge entry's graph).
- */
-function lakeTablePrefix(ref: LakeTableRef): string {
-  for (const [what, name] of Object.entries(ref)) {
-    if (!NAME_RE.test(name)) {
-      throw new InvalidArgumentError(
-        `Invalid lake ${what} name "${name}": use 1-72 lowercase letters, digits or underscores`,
-      );
-    }
-  }
-  return `${ref.dataSource}/${ref.database}/${ref.table}/`;
 }
 
 /** Why a running query is being stopped. */
