@@ -7,7 +7,14 @@
  * SDK's own chain; GCS a service-account key file (`--gcs-key-file` or
  * `GOOGLE_APPLICATION_CREDENTIALS`) or Application Default Credentials, and
  * `STORAGE_EMULATOR_HOST` for an emulator. Jobs and run reports live in
- * `$EVENTLAKE_HOME/import.db`; the lake defaults to `$EVENTLAKE_HOME/lake/`.
+ * `$EVENTLAKE_HOME/import.db` — the same file `eventlake serve`'s import API uses, so both see the
+ * same jobs and runs; the lake defaults to `$EVENTLAKE_HOME/lake/`. `--source` and `--lake-url`
+ * take a URL or a folder path.
+ *
+ * The CLI opens no query service, so a landing here calls no `tableChanged`: a running gateway
+ * still sees it at once, because every landing rewrites the table's `_VERSION` token, which the
+ * query service reads before each query (DuckDB views) and fingerprints for result reuse (an
+ * earlier result is not reused). `tests/import_gateway_cli_test.ts` checks this.
  *
  * @module
  */
