@@ -11,10 +11,10 @@
  * same jobs and runs; the lake defaults to `$EVENTLAKE_HOME/lake/`. `--source` and `--lake-url`
  * take a URL or a folder path.
  *
- * The CLI opens no query service, so a landing here calls no `tableChanged`: a running gateway
- * still sees it at once, because every landing rewrites the table's `_VERSION` token, which the
- * query service reads before each query (DuckDB views) and fingerprints for result reuse (an
- * earlier result is not reused). `tests/import_gateway_cli_test.ts` checks this.
+ * The CLI opens no query service, so a landing here calls no `tableChanged`. A running gateway
+ * still sees it: its next query reads the new day, and no earlier result is reused, because every
+ * landing rewrites the table's `_VERSION` token, which the query service fingerprints before each
+ * query. `tests/import_gateway_cli_test.ts` checks this.
  *
  * @module
  */
