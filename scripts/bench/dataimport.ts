@@ -8,7 +8,8 @@
  *   same parts, on 1 thread and on 2;
  * - peak RSS of a child process importing a `--rss-rows` day (`/usr/bin/time -v`).
  *
- * Usage: `deno run -A scripts/bench/dataimport.ts [--rows 1000000] [--rss-rows 10000000]`
+ * Usage: `deno run -A scripts/bench/dataimport.ts [--rows 1000000] [--rss-rows 10000000]
+ * [--rss-workers N]`
  * (`--rss-rows 0` skips the child). `deno task bench` runs it with the defaults.
  *
  * @module
@@ -28,6 +29,8 @@ export interface DataImportBenchOptions {
   rows?: number;
   /** Rows of the day imported by the peak-RSS child (default 10,000,000; 0 skips it). */
   rssRows?: number;
+  /** Import workers of the peak-RSS child (default: `runImport`'s choice; 1 = in-thread). */
+  rssWorkers?: number;
 }
 
 const DATE = "2023-01-01";
@@ -113,12 +116,21 @@ async function duckdbImport(
   }
 }
 
-async function childPeakRss(rows: number, dir: string): Promise<
+async function childPeakRss(rows: number, dir: string, workers?: number): Promise<
   { rss: number; seconds: number; report: RunReport }
 > {
   const self = new URL(import.meta.url).pathname;
   const out = await new Deno.Command("/usr/bin/time", {
-    args: ["-v", Deno.execPath(), "run", "-A", self, "--child", dir],
+    args: [
+      "-v",
+      Deno.execPath(),
+      "run",
+      "-A",
+      self,
+      "--child",
+      dir,
+      ...(workers !== undefined ? ["--workers", String(workers)] : []),
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -170,7 +182,7 @@ export async function bench(options: DataImportBenchOptions = {}): Promise<strin
     if (rssRows > 0) {
       const rssDir = `${dir}/rss`;
       await writeSourceDay(rssDir, rssRows);
-      rss = await childPeakRss(rssRows, rssDir);
+      rss = await childPeakRss(rssRows, rssDir, options.rssWorkers);
     }
     const t = bestReport.timings;
     const lines = [
@@ -202,9 +214,11 @@ export async function bench(options: DataImportBenchOptions = {}): Promise<strin
       lines.push(
         "",
         `Peak RSS importing a ${fmt(rssRows)}-row day in a child process (\`/usr/bin/time -v\`): ` +
-          `**${(rss.rss / 2 ** 20).toFixed(0)} MB** (target < 500 MB: ${
-            rss.rss < 500 * 2 ** 20 ? "met" : "**not met**"
-          }), ${rss.seconds.toFixed(1)} s, ${fmt(rssRows / rss.seconds)} rows/s, ` +
+          `${options.rssWorkers !== undefined ? `${options.rssWorkers} worker(s): ` : ""}**${
+            (rss.rss / 2 ** 20).toFixed(0)
+          } MB** (target < 500 MB: ${rss.rss < 500 * 2 ** 20 ? "met" : "**not met**"}), ${
+            rss.seconds.toFixed(1)
+          } s, ${fmt(rssRows / rss.seconds)} rows/s, ` +
           `${fmt(rss.report.rowsAccepted)} accepted.`,
       );
     }
@@ -220,6 +234,7 @@ if (import.meta.main) {
     options: {
       rows: { type: "string" },
       "rss-rows": { type: "string" },
+      "rss-workers": { type: "string" },
       child: { type: "string" },
       workers: { type: "string" },
     },
@@ -233,6 +248,7 @@ if (import.meta.main) {
       await bench({
         rows: values.rows ? Number(values.rows) : undefined,
         rssRows: values["rss-rows"] !== undefined ? Number(values["rss-rows"]) : undefined,
+        rssWorkers: values["rss-workers"] !== undefined ? Number(values["rss-workers"]) : undefined,
       }),
     );
   }
