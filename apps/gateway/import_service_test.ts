@@ -167,7 +167,7 @@ Deno.test("the import API creates jobs, runs a date and a backfill, lists runs w
 
 Deno.test("createLocalImportService() marks runs left QUEUED by a dead process as FAILED", async () => {
   const dir = await Deno.makeTempDir();
-  const statePath = `${dir}/imports.sqlite`;
+  const statePath = `${dir}/import.db`;
   const me = { name: "me@example.com" };
   const first = createLocalImportService({ statePath, lake: { store: createMemoryStore() } });
   const job = await first.createJob(me, { name: "j", sourceUrl: "memory://gw-dead/events" });
