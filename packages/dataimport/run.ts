@@ -17,11 +17,16 @@
  * `FAILED`, nothing landed): a day with a hole would silently lose data. Rows rejected one by
  * one make the run `PARTIAL`. A failed or aborted run leaves the lake's previous day intact.
  *
- * Memory (measured on a 10,000,000-row day, Nov 2026): the id set takes about 21 bytes per row
- * of the day (212 MB); reading and writing one row group each keep about 450 MB resident on
- * top, flat over the whole day (no growth with the day's size), for a peak RSS of about 1 GB
- * in-thread or with two workers. That is above the 500 MB target; the next step is smaller
- * writer row groups and reading the source row group in slices.
+ * Memory (peak RSS of `scripts/bench/dataimport.ts --rss-rows 10000000`, a 10,000,000-row day in
+ * 100,000-row source groups, Nov 2026, busy 2-core machine): 1,129 MB with the writer's 100,000-row
+ * groups; 1,068 MB with the 32,768-row landed groups now used, with the default two workers;
+ * 757 MB in-thread (`workers: 1`, about 1.5x slower). The id set takes about 21 bytes per row of
+ * the day (212 MB). The source reader decodes a whole source row group before slicing it into
+ * batches, so a smaller `batchSize` does not lower the peak; each worker holds its own decoded
+ * group and writer group. Deno workers take no `resourceLimits`, and a V8 heap cap set at run
+ * time (`node:v8` `setFlagsFromString`) has no effect; started with
+ * `--v8-flags=--max-old-space-size=256`, a 2,000,000-row in-thread import peaked at 394 MB
+ * instead of 466 MB. The 500 MB target is still missed at 10,000,000 rows.
  *
  * @module
  */
