@@ -71,10 +71,10 @@ export interface ReadEventsOptions {
   onInvalidRow?: (error: InvalidArgumentError) => void;
   /**
    * Decode each row group's column chunks (decompression, levels, dictionary indices) in a
-   * worker thread while this thread builds the events of the previous row group. Default:
-   * on for files of at least 200,000 rows in two or more row groups, when the runtime has
-   * `Worker` and two or more CPUs, the reader does not itself run in a worker, and the load
-   * average leaves a CPU idle (on a busy machine the worker only adds its overhead).
+   * worker thread while this thread builds the events of the previous row group. Default
+   * off: measured on an idle 2-core machine (BENCHMARKS.md) the transfer and coordination
+   * cost more than the parallel decode saves (206k vs 260k rows/s for 1M events). It is
+   * never used where the runtime has no `Worker` or the reader itself runs in a worker.
    */
   decodeWorker?: boolean;
 }
@@ -349,25 +349,12 @@ interface Fetched {
   decoded: Map<number, LeafData> | undefined;
 }
 
-/** Smallest file decoded in a worker by default: a worker costs some milliseconds to start. */
-const WORKER_MIN_ROWS = 200_000;
-
 function useDecodeWorker(option: boolean | undefined, metadata: FileMetaData): boolean {
   if (typeof Worker !== "function") return false;
-  if (option !== undefined) return option;
-  if (metadata.row_groups.length < 2 || Number(metadata.num_rows) < WORKER_MIN_ROWS) return false;
-  const g = globalThis as { navigator?: { hardwareConcurrency?: number } };
-  const cpus = g.navigator?.hardwareConcurrency ?? 1;
-  if (cpus < 2) return false;
   // Inside a worker (e.g. dataimport's parallel parts) the other CPUs are already busy.
   if ("WorkerGlobalScope" in globalThis) return false;
-  // So they are when the load leaves no CPU idle: a worker then only adds its overhead
-  // (about 15% more CPU time in all) and makes the read slower.
-  return (os?.loadavg?.()[0] ?? 0) <= cpus - 1;
+  return option === true && metadata.row_groups.length >= 2;
 }
-
-/** Load averages where the runtime has them (optional, like `node:zlib`). */
-const os = await import("node:os").catch(() => undefined);
 
 /** The decode worker of one read: one row group in flight at a time. */
 class DecodeWorker {
