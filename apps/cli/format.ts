@@ -8,16 +8,36 @@
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /**
- * Width of `text` on a terminal, ignoring colour escapes.
+ * Width of `text` on a terminal, ignoring colour escapes: East Asian wide characters (Hangul,
+ * CJK, fullwidth forms) and emoji take two columns, combining marks none.
  *
  * @example
  * ```ts
  * import { visibleWidth } from "./format.ts";
  * console.log(visibleWidth("\x1b[1mab\x1b[22m")); // 2
+ * console.log(visibleWidth("장바구니")); // 8
  * ```
  */
 export function visibleWidth(text: string): number {
-  return [...text.replace(ANSI, "")].length;
+  let width = 0;
+  for (const ch of text.replace(ANSI, "")) width += charWidth(ch.codePointAt(0)!);
+  return width;
+}
+
+/** Terminal columns of one code point (a compact subset of Unicode's East Asian Width). */
+function charWidth(cp: number): number {
+  if (cp < 0x300) return 1;
+  if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x200b && cp <= 0x200f) || cp === 0xfe0f) return 0;
+  if (
+    (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) ||
+    (cp >= 0x3041 && cp <= 0x33ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
+    (cp >= 0x1f900 && cp <= 0x1faff) || (cp >= 0x20000 && cp <= 0x3fffd)
+  ) return 2;
+  return 1;
 }
 
 /** Options of {@linkcode formatTable}. */

@@ -9,8 +9,20 @@ Deno.test("formatTable() aligns columns, ignoring colour escapes, and right-alig
   strictEqual(formatTable([["a", "b"], ["ccc", ""]], { indent: "  " }), "  a    b\n  ccc");
 });
 
-Deno.test("visibleWidth() counts characters, not escapes or UTF-16 units", () => {
-  strictEqual(visibleWidth("\x1b[31mé😀\x1b[39m"), 2);
+Deno.test("visibleWidth() counts terminal columns, not escapes or UTF-16 units", () => {
+  strictEqual(visibleWidth("\x1b[31mé\x1b[39m"), 1);
+  strictEqual(visibleWidth("e\u0301"), 1, "a combining accent takes no column");
+  strictEqual(visibleWidth("😀"), 2, "emoji are wide");
+  strictEqual(visibleWidth("장바구니_담기"), 13, "Hangul syllables are wide");
+  strictEqual(visibleWidth("漢字ｱ"), 5, "CJK wide, halfwidth katakana narrow");
+});
+
+Deno.test("formatTable() aligns columns holding wide characters", () => {
+  const text = formatTable([["event_key", "n"], ["장바구니_담기", "66"], ["login", "90"]], {
+    alignRight: [1],
+  });
+  const ends = text.split("\n").map((line) => visibleWidth(line));
+  strictEqual(new Set(ends).size, 1, text);
 });
 
 Deno.test("formatBytes() keeps small sizes exact and scales large ones", () => {
