@@ -22,6 +22,7 @@ import { createEventGenerator } from "@eventlake/schema/testing";
 import { writeEvents } from "@eventlake/parquet";
 import { createLocalStore } from "@eventlake/storage";
 import { runImport, type RunReport } from "@eventlake/dataimport";
+import { runChildMeasured } from "./_child.ts";
 
 /** Options of {@linkcode bench}. */
 export interface DataImportBenchOptions {
@@ -119,27 +120,14 @@ async function duckdbImport(
 async function childPeakRss(rows: number, dir: string, workers?: number): Promise<
   { rss: number; seconds: number; report: RunReport }
 > {
-  const self = new URL(import.meta.url).pathname;
-  const out = await new Deno.Command("/usr/bin/time", {
-    args: [
-      "-v",
-      Deno.execPath(),
-      "run",
-      "-A",
-      self,
-      "--child",
-      dir,
-      ...(workers !== undefined ? ["--workers", String(workers)] : []),
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`RSS child failed: ${stderr.slice(-2000)}`);
-  const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-  const report = JSON.parse(new TextDecoder().decode(out.stdout)) as RunReport;
+  const child = await runChildMeasured(import.meta.url, [
+    "--child",
+    dir,
+    ...(workers !== undefined ? ["--workers", String(workers)] : []),
+  ]);
+  const report = JSON.parse(child.stdout) as RunReport;
   void rows;
-  return { rss: kb ? Number(kb[1]) * 1024 : NaN, seconds: report.timings.totalMs / 1000, report };
+  return { rss: child.rss, seconds: report.timings.totalMs / 1000, report };
 }
 
 /** Wall-clock and CPU seconds. */

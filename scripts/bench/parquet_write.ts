@@ -19,6 +19,7 @@ import type { Event } from "@eventlake/schema";
 import { createEventGenerator } from "@eventlake/schema/testing";
 import { writeEvents } from "@eventlake/parquet";
 import { EVENT_SCHEMA } from "../../packages/parquet/_write_schema.ts";
+import { runChildMeasured } from "./_child.ts";
 
 /** Options of {@linkcode bench}. */
 export interface ParquetWriteBenchOptions {
@@ -126,27 +127,13 @@ function timeNaive(events: Event[]): Promise<Timing> {
 
 /** Peak RSS (bytes) and rows/s of a child process writing `rows` lazily generated events. */
 async function childPeakRss(rows: number, dir: string): Promise<{ rss: number; seconds: number }> {
-  const self = new URL(import.meta.url).pathname;
-  const out = await new Deno.Command("/usr/bin/time", {
-    args: [
-      "-v",
-      Deno.execPath(),
-      "run",
-      "-A",
-      self,
-      "--child",
-      String(rows),
-      "--out",
-      `${dir}/rss.parquet`,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`RSS child failed: ${stderr.slice(-2000)}`);
-  const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-  const seconds = Number(new TextDecoder().decode(out.stdout).trim());
-  return { rss: kb ? Number(kb[1]) * 1024 : NaN, seconds };
+  const child = await runChildMeasured(import.meta.url, [
+    "--child",
+    String(rows),
+    "--out",
+    `${dir}/rss.parquet`,
+  ]);
+  return { rss: child.rss, seconds: Number(child.stdout.trim()) };
 }
 
 /** The event as an importer gets it: parsed from JSON (flat strings), the decimal back to a bigint. */
