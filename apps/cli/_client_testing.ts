@@ -70,6 +70,8 @@ export interface TestGateway {
   credentialId: string;
   /** Its secret. */
   credentialSecret: string;
+  /** The environment of a CLI run against this gateway: home, endpoint and credential. */
+  env: Record<string, string>;
   /** Stops the server. */
   close(): Promise<void>;
 }
@@ -105,6 +107,12 @@ export async function startGateway(home: string): Promise<TestGateway> {
     service: server.queryService,
     credentialId: credential.credentialId,
     credentialSecret: credential.credentialSecret,
+    env: {
+      EVENTLAKE_HOME: home,
+      EVENTLAKE_ENDPOINT: server.url,
+      EVENTLAKE_CREDENTIAL_ID: credential.credentialId,
+      EVENTLAKE_CREDENTIAL_SECRET: credential.credentialSecret,
+    },
     close: () => server.shutdown(),
   };
 }

@@ -16,14 +16,7 @@ Deno.test("datasource list shows data_catalog (embedded and through the gateway)
       type: "DATA_CATALOG",
       name: "data_catalog",
     });
-    const remote = memoryIo({
-      env: {
-        EVENTLAKE_HOME: home,
-        EVENTLAKE_ENDPOINT: gateway.url,
-        EVENTLAKE_CREDENTIAL_ID: gateway.credentialId,
-        EVENTLAKE_CREDENTIAL_SECRET: gateway.credentialSecret,
-      },
-    });
+    const remote = memoryIo({ env: gateway.env });
     strictEqual(await run(["datasource", "list"], remote), 0, remote.stderrText());
     ok(remote.stdoutText().includes("data_catalog  DATA_CATALOG  NONE"), remote.stdoutText());
 

@@ -83,12 +83,7 @@ Deno.test("queries list and abort --endpoint go through the gateway", async () =
   const home = await makeHome();
   const gateway = await startGateway(home);
   try {
-    const env = {
-      EVENTLAKE_HOME: home,
-      EVENTLAKE_ENDPOINT: gateway.url,
-      EVENTLAKE_CREDENTIAL_ID: gateway.credentialId,
-      EVENTLAKE_CREDENTIAL_SECRET: gateway.credentialSecret,
-    };
+    const env = gateway.env;
     const submitted = await gateway.service.submit(
       { name: "tester@example.com" },
       {

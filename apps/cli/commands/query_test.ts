@@ -244,12 +244,7 @@ Deno.test("query --endpoint runs on a real gateway: all rows (CSV from the share
   const home = await makeHome();
   const gateway = await startGateway(home);
   try {
-    const env = {
-      EVENTLAKE_HOME: home,
-      EVENTLAKE_ENDPOINT: gateway.url,
-      EVENTLAKE_CREDENTIAL_ID: gateway.credentialId,
-      EVENTLAKE_CREDENTIAL_SECRET: gateway.credentialSecret,
-    };
+    const env = gateway.env;
     for (const format of ["ndjson", "json", "table"]) {
       const io = memoryIo({ env });
       strictEqual(
@@ -295,10 +290,7 @@ Deno.test("query --endpoint with the buckets folder hidden streams all 2,500 row
   const gateway = await startGateway(home);
   try {
     const env = {
-      EVENTLAKE_HOME: home,
-      EVENTLAKE_ENDPOINT: gateway.url,
-      EVENTLAKE_CREDENTIAL_ID: gateway.credentialId,
-      EVENTLAKE_CREDENTIAL_SECRET: gateway.credentialSecret,
+      ...gateway.env,
       // Not where the server keeps its buckets: the CSV is not readable locally.
       EVENTLAKE_RESULTS_DIR: join(home, "nowhere"),
     };
