@@ -14,6 +14,7 @@
  * @module
  */
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
+import { join } from "node:path";
 import { EventlakeError } from "@eventlake/schema";
 import type { ListEntry, ObjectInfo, ObjectStore } from "./store.ts";
 import {
@@ -22,6 +23,7 @@ import {
   openPartitionWriter,
   partitionStatus,
 } from "./partition.ts";
+import { downloadFile, uploadFile } from "./transfer.ts";
 
 /** Options of {@linkcode storeContract}. */
 export interface StoreContractOptions {
@@ -444,12 +446,176 @@ export function storeContract(
     );
   });
 
+  define(
+    "uploadFile() and downloadFile() round-trip a multi-MB file and a 0-byte file",
+    async (store, base) => {
+      await withDir(async (dir) => {
+        // Over 8 MiB, so S3 sends it as a multipart upload and GCS through a resumable session.
+        const size = 9 * BLOCK + 12345;
+        const source = join(dir, "source.bin");
+        await Deno.writeFile(source, patternStream(size));
+        const key = `${base}files/object.bin`;
+        const up = await uploadFile(store, key, source);
+        strictEqual(up.key, key);
+        strictEqual(up.size, size);
+        strictEqual((await store.head(key)).size, size);
+        strictEqual(await checkPatternStream(await store.readStream(key), 0), size);
+        const target = join(dir, "downloaded.bin");
+        await Deno.writeTextFile(target, "an older file, replaced by the download");
+        const down = await downloadFile(store, key, target);
+        strictEqual(down.key, key);
+        strictEqual(down.size, size);
+        strictEqual((await Deno.stat(target)).size, size);
+        strictEqual(await checkPatternStream((await Deno.open(target)).readable, 0), size);
+
+        const empty = join(dir, "empty");
+        await Deno.writeFile(empty, new Uint8Array(0));
+        strictEqual((await uploadFile(store, `${base}files/_SUCCESS`, empty)).size, 0);
+        strictEqual((await store.head(`${base}files/_SUCCESS`)).size, 0);
+        const emptyBack = join(dir, "empty-back");
+        strictEqual((await downloadFile(store, `${base}files/_SUCCESS`, emptyBack)).size, 0);
+        strictEqual((await Deno.stat(emptyBack)).size, 0);
+
+        deepStrictEqual(await namesIn(dir), [
+          "downloaded.bin",
+          "empty",
+          "empty-back",
+          "source.bin",
+        ], "no temporary files left beside the targets");
+        deepStrictEqual(await keysOf(store.list(`${base}files/`)), [
+          `${base}files/_SUCCESS`,
+          `${base}files/object.bin`,
+        ]);
+      });
+    },
+  );
+
+  define(
+    "uploadFile() of a missing file or a folder names the path and writes nothing",
+    async (store, base) => {
+      await withDir(async (dir) => {
+        const key = `${base}nofile/obj`;
+        const missing = join(dir, "missing.bin");
+        await rejectsWith(uploadFile(store, key, missing), "NOT_FOUND", "missing file", missing);
+        await rejectsWith(uploadFile(store, key, dir), "INVALID_ARGUMENT", "a folder", dir);
+        strictEqual(await store.exists(key), false);
+      });
+    },
+  );
+
+  define(
+    "downloadFile() of a missing key or into a missing folder fails and makes no file",
+    async (store, base) => {
+      await withDir(async (dir) => {
+        const key = `${base}dl/obj`;
+        await rejectsWith(
+          downloadFile(store, key, join(dir, "x.bin")),
+          "NOT_FOUND",
+          "missing key",
+          key,
+        );
+        await store.write(key, bytes("content"));
+        const nowhere = join(dir, "no", "such", "folder");
+        await rejectsWith(
+          downloadFile(store, key, join(nowhere, "x.bin")),
+          "NOT_FOUND",
+          "missing folder",
+          nowhere,
+        );
+        await rejectsWith(downloadFile(store, key, dir), "INVALID_ARGUMENT", "a folder", dir);
+        deepStrictEqual(await namesIn(dir), []);
+      });
+    },
+  );
+
+  define("aborting a file transfer leaves no partial target", async (store, base) => {
+    await withDir(async (dir) => {
+      const size = 6 * BLOCK;
+      const source = join(dir, "source.bin");
+      await Deno.writeFile(source, patternStream(size));
+      const key = `${base}abort/obj`;
+      const before = AbortSignal.abort(new Error("stop"));
+      await rejectsWith(uploadFile(store, key, source, { signal: before }), "ABORTED", "upload");
+      strictEqual(await store.exists(key), false, "an aborted upload writes nothing");
+
+      // Aborted once the transfer has started: it must not land.
+      let controller = new AbortController();
+      const upload = uploadFile(store, key, source, { signal: controller.signal });
+      controller.abort(new Error("stop"));
+      await rejectsWith(upload, "ABORTED", "upload aborted after it started");
+      strictEqual(await store.exists(key), false, "an aborted upload leaves no object");
+      deepStrictEqual(await keysOf(store.list(`${base}abort/`)), [], "no temporary objects");
+
+      await store.write(key, patternStream(size));
+      const target = join(dir, "target.bin");
+      await Deno.writeTextFile(target, "old");
+      await rejectsWith(
+        downloadFile(store, key, target, { signal: before }),
+        "ABORTED",
+        "download",
+      );
+      controller = new AbortController();
+      const download = downloadFile(store, key, target, { signal: controller.signal });
+      controller.abort(new Error("stop"));
+      await rejectsWith(download, "ABORTED", "download aborted after it started");
+      strictEqual(await Deno.readTextFile(target), "old", "the target is left as it was");
+
+      // An abort at any later moment: the target holds the old file or the whole new one.
+      for (const ms of [1, 5, 20]) {
+        await Deno.writeTextFile(target, "old");
+        controller = new AbortController();
+        const timer = setTimeout(() => controller.abort(new Error("stop")), ms);
+        try {
+          await downloadFile(store, key, target, { signal: controller.signal });
+          strictEqual(await checkPatternStream((await Deno.open(target)).readable, 0), size);
+        } catch (e) {
+          ok(e instanceof EventlakeError && e.code === "ABORTED", `got ${String(e)}`);
+          strictEqual(await Deno.readTextFile(target), "old", `aborted after ${ms} ms`);
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      deepStrictEqual(await namesIn(dir), ["source.bin", "target.bin"], "no temporary files");
+    });
+  });
+
+  define(
+    "file transfers refuse keys that could escape the root and touch no file",
+    async (store, base) => {
+      await withDir(async (dir) => {
+        const source = join(dir, "source.bin");
+        await Deno.writeFile(source, bytes("x"));
+        const target = join(dir, "target.bin");
+        for (const key of ["", "../x", `${base}../../x`, "/etc/passwd", `${base}a\\..\\x`]) {
+          const what = JSON.stringify(key);
+          await rejectsWith(uploadFile(store, key, source), "INVALID_ARGUMENT", `upload ${what}`);
+          await rejectsWith(
+            downloadFile(store, key, target),
+            "INVALID_ARGUMENT",
+            `download ${what}`,
+          );
+        }
+        await rejectsWith(uploadFile(store, `${base}k`, ""), "INVALID_ARGUMENT", "empty path");
+        deepStrictEqual(await namesIn(dir), ["source.bin"]);
+        deepStrictEqual(await keysOf(store.list(base)), []);
+      });
+    },
+  );
+
   define("a missing permission surfaces as PermissionDeniedError", async () => {
     if (typeof denied !== "function") return;
     const { store, key, cleanup } = await denied();
     try {
       await rejectsWith(store.read(key), "PERMISSION_DENIED", "read");
       await rejectsWith(store.head(key), "PERMISSION_DENIED", "head");
+      await withDir(async (dir) => {
+        await rejectsWith(
+          downloadFile(store, key, join(dir, "x")),
+          "PERMISSION_DENIED",
+          "downloadFile",
+        );
+        deepStrictEqual(await namesIn(dir), [], "a refused download makes no file");
+      });
     } finally {
       await store.close();
       await cleanup?.();
@@ -592,14 +758,37 @@ async function rejectsWith(
   operation: Promise<unknown> | (() => unknown),
   code: string,
   what = "operation",
+  mentions?: string,
 ): Promise<void> {
   // A function is called inside an async wrapper, so a synchronous throw counts as a rejection.
   const promise = typeof operation === "function" ? (async () => await operation())() : operation;
   await rejects(promise, (e: unknown) => {
     ok(e instanceof EventlakeError, `${what}: expected an EventlakeError, got ${String(e)}`);
     strictEqual(e.code, code, `${what}: expected ${code}, got ${e.code}: ${e.message}`);
+    if (mentions !== undefined) {
+      ok(
+        e.message.includes(mentions),
+        `${what}: the message does not name "${mentions}": ${e.message}`,
+      );
+    }
     return true;
   }, `${what}: expected a ${code} rejection`);
+}
+
+/** Runs `fn` with a fresh local folder, removed afterwards. */
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "eventlake-files-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function namesIn(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  return names.sort();
 }
 
 function tick(): Promise<void> {

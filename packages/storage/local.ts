@@ -21,16 +21,17 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { InvalidArgumentError, NotFoundError } from "@eventlake/schema";
 import type {
+  DownloadFileOptions,
   ListEntry,
   ListOptions,
   ObjectInfo,
   ObjectStore,
   ReadOptions,
   SignalOptions,
+  UploadFileOptions,
   WriteOptions,
 } from "./store.ts";
 import {
-  abortedError,
   checkListArgs,
   checkObjectKey,
   checkSignal,
@@ -39,7 +40,18 @@ import {
   resolveRange,
 } from "./_common.ts";
 import { checkKey } from "./keys.ts";
-import { type LocalOperation, mapFsError } from "./_local_errors.ts";
+import { type LocalOperation, mapFsError, mapPathError } from "./_local_errors.ts";
+import {
+  checkTargetPath,
+  fileReadable,
+  openSourceFile,
+  removeTemp,
+  syncDir,
+  syncFile,
+  TEMP_PREFIX,
+  writeAll,
+  writeFromReader,
+} from "./_files.ts";
 
 /** Options of {@linkcode createLocalStore}. */
 export interface LocalStoreOptions {
@@ -51,10 +63,6 @@ export interface LocalStoreOptions {
   /** Size of the chunks `readStream` yields, in bytes (default 1 MiB). */
   chunkSize?: number;
 }
-
-const TEMP_PREFIX = ".eventlake-tmp-";
-const WRITE_BATCH = 1 << 20;
-const DIRECT_WRITE = 256 << 10;
 
 /**
  * Creates an {@linkcode ObjectStore} over the folder `root` (made on the first write when it
@@ -326,59 +334,12 @@ class LocalStore implements ObjectStore {
     options: ReadOptions = {},
   ): Promise<ReadableStream<Uint8Array>> {
     const [file, start, end] = await this.#open(key, options);
-    const { signal } = options;
-    const what = `read "${key}" in ${this.url}`;
-    const chunkSize = this.#chunkSize;
-    let at = start;
-    let open = true;
-    const close = () => {
-      if (open) (open = false, file.close());
-    };
-    let onAbort: (() => void) | undefined;
-    const done = () => {
-      close();
-      if (onAbort) signal?.removeEventListener("abort", onAbort);
-    };
-    return new ReadableStream<Uint8Array>({
-      start(controller) {
-        if (!signal) return;
-        onAbort = () => {
-          done();
-          controller.error(abortedError(signal, what));
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-      },
-      pull: async (controller) => {
-        try {
-          if (!open) return;
-          if (at >= end) {
-            done();
-            return controller.close();
-          }
-          const buf = new Uint8Array(Math.min(chunkSize, end - at));
-          let filled = 0;
-          while (filled < buf.byteLength) {
-            const n = await file.read(buf.subarray(filled));
-            if (!open) return; // aborted or cancelled while reading
-            if (n === null) break;
-            filled += n;
-          }
-          if (filled === 0) {
-            done();
-            return controller.close();
-          }
-          at += filled;
-          controller.enqueue(filled === buf.byteLength ? buf : buf.subarray(0, filled));
-        } catch (e) {
-          done();
-          controller.error(mapFsError(e, "read", key, this.url));
-        }
-      },
-      cancel() {
-        done();
-      },
-      // One chunk of read-ahead overlaps the disk read with the consumer's work.
-    }, { highWaterMark: 1 });
+    return fileReadable(file, start, end, {
+      chunkSize: this.#chunkSize,
+      signal: options.signal,
+      what: `read "${key}" in ${this.url}`,
+      onError: (e) => mapFsError(e, "read", key, this.url),
+    });
   }
 
   async write(
@@ -410,28 +371,7 @@ class LocalStore implements ObjectStore {
         await writeAll(file, body);
       } else {
         reader = body.getReader();
-        // Small chunks (a file's readable yields 64 KiB) are gathered into 1 MiB writes.
-        const batch = new Uint8Array(WRITE_BATCH);
-        let filled = 0;
-        while (true) {
-          const { done, value } = await reader.read();
-          checkSignal(options.signal, what);
-          if (done) break;
-          if (value.byteLength >= DIRECT_WRITE) {
-            // Big enough to write as is (no copy), after what was gathered before it.
-            if (filled > 0) await writeAll(file, batch.subarray(0, filled));
-            filled = 0;
-            await writeAll(file, value);
-            continue;
-          }
-          if (filled + value.byteLength > batch.byteLength) {
-            await writeAll(file, batch.subarray(0, filled));
-            filled = 0;
-          }
-          batch.set(value, filled);
-          filled += value.byteLength;
-        }
-        if (filled > 0) await writeAll(file, batch.subarray(0, filled));
+        await writeFromReader(file, reader, options.signal, what);
       }
       if (this.#durable) await file.sync();
       file.close();
@@ -450,6 +390,101 @@ class LocalStore implements ObjectStore {
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
       reader?.releaseLock();
+    }
+  }
+
+  /**
+   * Uploads a local file with an in-kernel copy (`Deno.copyFile`, i.e. `copy_file_range`)
+   * into a temporary file in the key's folder, flushed when durable, then renamed over the key.
+   * The copy itself cannot be interrupted: an abort is noticed when it returns, and then nothing
+   * is written.
+   */
+  async uploadFile(
+    key: string,
+    path: string,
+    options: UploadFileOptions = {},
+  ): Promise<ObjectInfo> {
+    const target = this.#path(key);
+    const what = `upload "${path}" to "${key}" in ${this.url}`;
+    const action = `Cannot ${what}`;
+    checkSignal(options.signal, what);
+    const source = resolve(path);
+    // Opening the file checks that it exists, is readable and is a file, naming the path.
+    (await openSourceFile(source, action)).file.close();
+    const dir = dirname(target);
+    const temp = join(dir, `${TEMP_PREFIX}${crypto.randomUUID()}`);
+    try {
+      // A concurrent delete may remove the (empty) folder between mkdir and copy: retry.
+      for (let attempt = 0;; attempt++) {
+        await this.#ensureDir(dir, key);
+        try {
+          await Deno.copyFile(source, temp);
+          break;
+        } catch (e) {
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+          // The file may have gone meanwhile: then say so, naming it.
+          (await openSourceFile(source, action)).file.close();
+          if (attempt >= 3) throw e;
+        }
+      }
+      // The copy took the source's mode; an object is an ordinary file whatever it came from.
+      await Deno.chmod(temp, 0o644);
+      if (this.#durable) await syncFile(temp);
+      checkSignal(options.signal, what);
+      await Deno.rename(temp, target);
+      if (this.#durable) await syncDir(dir);
+      return toInfo(key, await Deno.stat(target));
+    } catch (e) {
+      await removeTemp(temp);
+      throw mapFsError(e, "write", key, this.url);
+    }
+  }
+
+  /**
+   * Downloads an object with an in-kernel copy into a temporary file beside `path`, flushed
+   * when durable (`options.durable`, by default the store's setting), then renamed over `path`.
+   * The copy itself cannot be interrupted: an abort is noticed when it returns, and the target
+   * is then left as it was.
+   */
+  async downloadFile(
+    key: string,
+    path: string,
+    options: DownloadFileOptions = {},
+  ): Promise<ObjectInfo> {
+    const source = this.#path(key);
+    const what = `download "${key}" from ${this.url} to "${path}"`;
+    const action = `Cannot ${what}`;
+    checkSignal(options.signal, what);
+    const target = resolve(path);
+    await checkTargetPath(target, action);
+    const real = await this.#existing(key, source);
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(real);
+    } catch (e) {
+      this.#fail(e, "read", key);
+    }
+    if (!info.isFile) throw this.#notFound(key);
+    const durable = options.durable ?? this.#durable;
+    const temp = join(dirname(target), `${TEMP_PREFIX}${crypto.randomUUID()}`);
+    try {
+      try {
+        await Deno.copyFile(real, temp);
+      } catch (e) {
+        // Either side may have gone meanwhile: the object (deleted) or the target's folder.
+        if (e instanceof Deno.errors.NotFound && !(await this.exists(key))) {
+          throw this.#notFound(key);
+        }
+        throw mapPathError(e, action, target);
+      }
+      if (durable) await syncFile(temp);
+      checkSignal(options.signal, what);
+      await Deno.rename(temp, target);
+      if (durable) await syncDir(dirname(target));
+      return toInfo(key, info);
+    } catch (e) {
+      await removeTemp(temp);
+      throw mapPathError(e, action, target);
     }
   }
 
@@ -517,22 +552,4 @@ function toInfo(key: string, info: Deno.FileInfo): ObjectInfo {
     etag: `${info.size.toString(16)}-${mtime.toString(16)}-${(info.ino ?? 0).toString(16)}`,
     lastModified: info.mtime ?? undefined,
   };
-}
-
-async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
-  let at = 0;
-  while (at < data.byteLength) at += await file.write(data.subarray(at));
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const d = await Deno.open(dir, { read: true });
-    try {
-      await d.sync();
-    } finally {
-      d.close();
-    }
-  } catch {
-    // Some file systems cannot fsync a folder; the rename itself is still atomic.
-  }
 }

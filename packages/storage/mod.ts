@@ -17,6 +17,7 @@ export * from "./memory.ts";
 export * from "./local.ts";
 export * from "./partition.ts";
 export * from "./retry.ts";
+export * from "./transfer.ts";
 export * from "./url.ts";
 export * from "./s3.ts";
 export * from "./gcs.ts";

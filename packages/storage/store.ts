@@ -56,6 +56,18 @@ export interface WriteOptions extends SignalOptions {
   contentType?: string;
 }
 
+/** Options of {@linkcode ObjectStore.uploadFile} and `uploadFile()`: those of a write. */
+export type UploadFileOptions = WriteOptions;
+
+/** Options of {@linkcode ObjectStore.downloadFile} and `downloadFile()`. */
+export interface DownloadFileOptions extends SignalOptions {
+  /**
+   * Flush the downloaded file and its folder to the disk (`fsync`) before renaming it into
+   * place (default `true`; the local store defaults to its own `durable` setting).
+   */
+  durable?: boolean;
+}
+
 /**
  * One interface over a bucket (or folder) with a root prefix.
  *
@@ -86,6 +98,19 @@ export interface ObjectStore {
   delete(key: string, options?: SignalOptions): Promise<void>;
   /** Deletes every object under `prefix`; returns how many were deleted. */
   deletePrefix(prefix: string, options?: SignalOptions): Promise<number>;
+  /**
+   * Optional fast path of `uploadFile()`: uploads the local file at `path` to `key`. A store
+   * without it gets the generic one, which streams the file through {@linkcode ObjectStore.write}.
+   * Call the `uploadFile()` function rather than this method: it picks the fast path when there
+   * is one and checks the arguments the same way for every store.
+   */
+  uploadFile?(key: string, path: string, options?: UploadFileOptions): Promise<ObjectInfo>;
+  /**
+   * Optional fast path of `downloadFile()`: downloads `key` to the local file `path` through a
+   * temporary file renamed into place. A store without it gets the generic one, which streams
+   * {@linkcode ObjectStore.readStream} into the file. Call the `downloadFile()` function.
+   */
+  downloadFile?(key: string, path: string, options?: DownloadFileOptions): Promise<ObjectInfo>;
   /** Releases clients and sockets. */
   close(): Promise<void>;
 }
