@@ -98,9 +98,12 @@ export interface FileReadableOptions {
 }
 
 /**
- * Streams bytes `[start, end)` of an open file (positioned at `start`) in chunks of
- * `chunkSize`, each read into a fresh buffer that is handed on without a copy, with one chunk of
- * read-ahead. The file is closed at the end, on cancel, on abort and on failure.
+ * Streams bytes `[start, end)` of an open file (positioned at `start`) as a byte stream. A
+ * default reader gets chunks of `chunkSize`, each read into a fresh buffer handed on without a
+ * copy; a BYOB reader (`getReader({ mode: "byob" })`) has the file read straight into its own
+ * buffer, so a consumer that keeps buffers (an S3 upload's parts) reads with no copy and no
+ * garbage. One chunk is read ahead. The file is closed at the end, on cancel, on abort and on
+ * failure.
  */
 export function fileReadable(
   file: Deno.FsFile,
@@ -116,7 +119,21 @@ export function fileReadable(
     if (open) (open = false, file.close());
     if (onAbort) signal?.removeEventListener("abort", onAbort);
   };
-  return new ReadableStream<Uint8Array>({
+  /** Reads into `buf` until it is full or the range ends; returns the bytes read (0 at the end). */
+  const fill = async (buf: Uint8Array): Promise<number> => {
+    const want = Math.min(buf.byteLength, end - at);
+    let filled = 0;
+    while (filled < want) {
+      const n = await file.read(buf.subarray(filled, want));
+      if (!open) return filled; // aborted or cancelled while reading
+      if (n === null) break;
+      filled += n;
+    }
+    at += filled;
+    return filled;
+  };
+  return new ReadableStream({
+    type: "bytes",
     start(controller) {
       if (!signal) return;
       if (signal.aborted) {
@@ -132,24 +149,20 @@ export function fileReadable(
     async pull(controller) {
       try {
         if (!open) return;
-        if (at >= end) {
+        const request = controller.byobRequest;
+        const buf = request?.view
+          ? new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength)
+          : new Uint8Array(Math.min(chunkSize, Math.max(0, end - at)));
+        const n = at < end ? await fill(buf) : 0;
+        if (!open) return;
+        if (n === 0) {
           done();
-          return controller.close();
+          controller.close();
+          request?.respond(0);
+          return;
         }
-        const buf = new Uint8Array(Math.min(chunkSize, end - at));
-        let filled = 0;
-        while (filled < buf.byteLength) {
-          const n = await file.read(buf.subarray(filled));
-          if (!open) return; // aborted or cancelled while reading
-          if (n === null) break;
-          filled += n;
-        }
-        if (filled === 0) {
-          done();
-          return controller.close();
-        }
-        at += filled;
-        controller.enqueue(filled === buf.byteLength ? buf : buf.subarray(0, filled));
+        if (request) request.respond(n);
+        else controller.enqueue(n === buf.byteLength ? buf : buf.subarray(0, n));
       } catch (e) {
         done();
         controller.error(onError(e));
@@ -159,7 +172,8 @@ export function fileReadable(
       done();
     },
     // One chunk of read-ahead overlaps the disk read with the consumer's work.
-  }, { highWaterMark: 1 });
+    autoAllocateChunkSize: chunkSize,
+  }, { highWaterMark: chunkSize }) as ReadableStream<Uint8Array>;
 }
 
 /** Writes all of `data` at the file's position. */
