@@ -3,12 +3,13 @@
  * OpenStack Swift with s3api, started on 127.0.0.1 for the run (`scripts/s3-server/start.sh`)
  * and stopped by PID. Swift keeps its data on `/dev/shm` when there is one (its object server
  * fsyncs every object on its event loop), and runs as separate Python processes, so the peak RSS
- * is that of our client alone. Uploads are multipart (8 MiB parts, 4 in flight).
+ * is that of our client alone. Uploads are multipart (8 MiB parts, 4 in flight). Each transfer
+ * runs in a child process that `connect`s to the server started here.
  *
  * @module
  */
 import type { StorageBenchBackend } from "./storage.ts";
-import { createS3Store } from "@eventlake/storage";
+import { createS3Store, type S3Store } from "@eventlake/storage";
 import { S3_OWNER, startS3Server } from "../../packages/storage/_s3_server.ts";
 
 export const backend: StorageBenchBackend = {
@@ -18,13 +19,23 @@ export const backend: StorageBenchBackend = {
     if (typeof server === "string") return server;
     const bucket = "eventlake-bench";
     await server.createBucket(bucket);
-    const store = createS3Store({
-      bucket,
-      region: "us-east-1",
-      endpoint: server.endpoint,
-      forcePathStyle: true,
-      credentials: { ...S3_OWNER },
-    });
-    return { store, prefix: "bench/", close: () => Promise.resolve(server.stop()) };
+    const connection = { endpoint: server.endpoint, bucket };
+    return {
+      store: connect(connection),
+      prefix: "bench/",
+      connection,
+      close: () => Promise.resolve(server.stop()),
+    };
   },
+  connect: (connection) => connect(connection as { endpoint: string; bucket: string }),
 };
+
+function connect({ endpoint, bucket }: { endpoint: string; bucket: string }): S3Store {
+  return createS3Store({
+    bucket,
+    region: "us-east-1",
+    endpoint,
+    forcePathStyle: true,
+    credentials: { ...S3_OWNER },
+  });
+}

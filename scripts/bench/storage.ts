@@ -1,9 +1,18 @@
 /**
  * Storage benchmark: upload and download MB/s of a large object through each backend, against
  * a plain file copy on the same disk (the ceiling) measured in the same run, with the peak RSS
- * during each transfer (streaming: it must not grow with the object size).
+ * during each transfer (streaming: it must not grow with the object size). Each backend is
+ * measured two ways: the file transfer (`uploadFile` / `downloadFile`: a local file to a key and
+ * back) and the stream transfer (`write(key, stream)` / `readStream(key)`).
  *
  *     deno run -A scripts/bench/storage.ts [--mb 256] [--small-mb 64] [--reps 3] [--only local]
+ *       [--in-process]
+ *
+ * The local backends run in this process, interleaved with the ceilings rep by rep. A backend
+ * with `connect` (S3, GCS) has its server started here, and each of its transfers runs in a
+ * child process of its own (this script again, with `--child`) that connects to it: the peak
+ * RSS is then that of one transfer, not what the ceilings, the other transfers and seeding the
+ * object left behind. `--in-process` runs them here instead.
  *
  * Backends: `local` is built in. Another backend hooks in with one small module
  * `scripts/bench/_storage_<name>.ts` (the leading `_` keeps `run.ts` from running it alone)
@@ -26,7 +35,8 @@ import { parseArgs } from "node:util";
 import { cpuUsage } from "node:process";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { createLocalStore, type ObjectStore } from "@eventlake/storage";
+import { createLocalStore, downloadFile, type ObjectStore, uploadFile } from "@eventlake/storage";
+import { runChildMeasured } from "./_child.ts";
 
 /** A store to benchmark, opened once per run. */
 export interface OpenedBenchStore {
@@ -36,6 +46,8 @@ export interface OpenedBenchStore {
   prefix?: string;
   /** Stops servers, removes folders. */
   close(): Promise<void>;
+  /** JSON-able facts (an endpoint, a bucket) with which `connect` reaches this store from another process. */
+  connection?: unknown;
 }
 
 /** One backend of the storage benchmark. */
@@ -46,12 +58,22 @@ export interface StorageBenchBackend {
   maxBytes?: number;
   /** Opens the store, or returns the reason the backend is skipped (printed in the report). */
   open(): Promise<OpenedBenchStore | string>;
+  /**
+   * Reaches the store `open` opened, from a child process, by its `connection`. With it each
+   * transfer is measured in a child process of its own (see the module doc).
+   */
+  connect?(connection: unknown): ObjectStore;
 }
 
 const MB = 2 ** 20;
 
-function localBackend(name: string, durable: boolean): StorageBenchBackend {
+/** The measurements of one backend, each taken once per repetition. */
+const TRANSFERS = ["file up", "file down", "stream up", "stream down"] as const;
+type Transfer = typeof TRANSFERS[number];
+
+function localBackend(name: string, durable: boolean): StorageBenchBackend & { local: true } {
   return {
+    local: true,
     name,
     async open() {
       const root = await Deno.makeTempDir({ dir: benchDir, prefix: "store-" });
@@ -74,13 +96,39 @@ export async function bench(args: string[] = []): Promise<string> {
       "small-mb": { type: "string", default: "64" },
       reps: { type: "string", default: "3" },
       only: { type: "string", multiple: true },
+      "in-process": { type: "boolean", default: false },
+      // Internal, for a child process: one transfer of `--source` to or from `--key`.
+      child: { type: "string" },
+      connection: { type: "string" },
+      transfer: { type: "string" },
+      key: { type: "string" },
+      source: { type: "string" },
+      dir: { type: "string" },
     },
   });
+  const reps = Math.max(1, Number(values.reps));
+  const here = dirname(fileURLToPath(import.meta.url));
+  if (values.child !== undefined) {
+    // A child: one transfer through a store another process opened; prints its sample.
+    benchDir = values.dir!;
+    const backend = (await discoverBackends(here)).find((b) => b.name === values.child);
+    if (!backend?.connect) throw new Error(`No storage bench backend "${values.child}" to connect`);
+    const store = backend.connect(JSON.parse(values.connection!));
+    try {
+      const sample = await runTransfer(
+        store,
+        values.transfer as Transfer,
+        values.key!,
+        values.source!,
+      );
+      return JSON.stringify(sample);
+    } finally {
+      await store.close();
+    }
+  }
   const sizes = [...new Set([Number(values["small-mb"]), Number(values.mb)])]
     .filter((n) => n > 0).sort((a, b) => a - b).map((n) => n * MB);
-  const reps = Math.max(1, Number(values.reps));
   // The working folder sits on the same disk as the checkout, so the copy and the store compare fairly.
-  const here = dirname(fileURLToPath(import.meta.url));
   const parent = join(here, "..", "..", ".artifacts");
   await Deno.mkdir(parent, { recursive: true });
   benchDir = await Deno.makeTempDir({ dir: parent, prefix: "bench-storage-" });
@@ -90,6 +138,7 @@ export async function bench(args: string[] = []): Promise<string> {
     localBackend("local (durable: false)", false),
     ...await discoverBackends(here),
   ].filter((b) => !values.only?.length || values.only.some((o) => b.name.startsWith(o)));
+  const isolated = (b: StorageBenchBackend) => !values["in-process"] && b.connect !== undefined;
 
   const lines: string[] = [
     "## Storage: upload/download of one large object",
@@ -98,56 +147,73 @@ export async function bench(args: string[] = []): Promise<string> {
     (args.length ? ` ${args.join(" ")}` : "") + "` " +
     `(median of ${reps}; all rows measured in this run; MB = 2^20 bytes).`,
     "Ceilings, same file, same disk: `Deno.copyFile` (an in-kernel copy) and a streaming copy " +
-    "through JS (read 1 MiB chunks, write each), each also with `fsync`. Upload = " +
-    "`store.write(key, stream)` of the file read in 1 MiB chunks; download = `store.readStream(key)` " +
+    "through JS (read 1 MiB chunks, write each), each also with `fsync`. File transfer = " +
+    "`uploadFile(store, key, path)` / `downloadFile(store, key, path)`; stream transfer = " +
+    "`store.write(key, stream)` of the file read in 1 MiB chunks / `store.readStream(key)` " +
     "written chunk by chunk into a file. CPU ms/MB is the process's user + system time per MB " +
-    "(less sensitive than wall time to other load on a shared machine). Peak RSS (whole process, " +
-    "sampled every 10 ms) must not grow with the size.",
+    "(less sensitive than wall time to other load on a shared machine). Peak RSS (the process, " +
+    "sampled every 10 ms; for a backend in a child process also the child's whole-life peak " +
+    "from `/usr/bin/time`) must not grow with the size.",
     "",
-    "| backend | size | upload MB/s | × stream copy | × copyFile | download MB/s | × stream copy | × copyFile | CPU ms/MB up / down | peak RSS up / down |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| backend | transfer | size | upload MB/s | × stream copy | × copyFile | download MB/s | × stream copy | × copyFile | CPU ms/MB up / down | peak RSS up / down |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   const notes: string[] = [];
+  const targets: string[] = [];
   try {
     for (const size of sizes) {
       const source = join(benchDir, `source-${size}.bin`);
       await makeSource(source, size);
-      const opened: { backend: StorageBenchBackend; store: OpenedBenchStore; key: string }[] = [];
-      for (const backend of backends) {
-        if (backend.maxBytes !== undefined && size > backend.maxBytes) {
-          notes.push(
-            `${backend.name}: ${size / MB} MB skipped (limit ${backend.maxBytes / MB} MB).`,
-          );
-          continue;
-        }
+      const fits = backends.filter((backend) => {
+        if (backend.maxBytes === undefined || size <= backend.maxBytes) return true;
+        notes.push(`${backend.name}: ${size / MB} MB skipped (limit ${backend.maxBytes / MB} MB).`);
+        return false;
+      });
+      const opened: { backend: StorageBenchBackend; store: OpenedBenchStore }[] = [];
+      for (const backend of fits) {
         const store = await backend.open();
         if (typeof store === "string") {
           if (size === sizes[0]) notes.push(`${backend.name}: skipped — ${store}.`);
           continue;
         }
-        opened.push({ backend, store, key: `${store.prefix ?? ""}bench/object-${size}.bin` });
+        opened.push({ backend, store });
       }
       // Every repetition measures every row once, so a change of load on this shared machine
       // hits the ceilings and the backends alike; each row reports its median.
       const samples = new Map<string, Sample[]>();
       const add = (id: string, sample: Sample) =>
         samples.set(id, [...samples.get(id) ?? [], sample]);
-      const target = join(benchDir, "download.bin");
+      const childPeaks = new Map<string, number>();
       try {
         for (let rep = 0; rep < reps; rep++) {
           add("copy", await timeCopy(source, false));
           add("copySync", await timeCopy(source, true));
           add("stream", await timeStreamCopy(source, false));
           add("streamSync", await timeStreamCopy(source, true));
-          for (const { backend, store, key } of opened) {
-            add(`${backend.name} up`, await timeUpload(store.store, key, source));
-            add(`${backend.name} down`, await timeDownload(store.store, key, target));
-            await Deno.remove(target).catch(() => {});
+          for (const { backend, store } of opened) {
+            const key = `${store.prefix ?? ""}bench/object.bin`;
+            try {
+              for (const t of TRANSFERS) {
+                if (!isolated(backend)) {
+                  add(`${backend.name} ${t}`, await runTransfer(store.store, t, key, source));
+                  continue;
+                }
+                const child = await runChildMeasured(import.meta.url, [
+                  ...["--child", backend.name, "--transfer", t, "--key", key],
+                  ...["--connection", JSON.stringify(store.connection)],
+                  ...["--source", source, "--dir", benchDir],
+                ]);
+                add(`${backend.name} ${t}`, JSON.parse(child.stdout.trim().split("\n").pop()!));
+                const id = `${backend.name} ${t}`;
+                childPeaks.set(id, Math.max(childPeaks.get(id) ?? 0, child.rss));
+              }
+            } finally {
+              await store.store.delete(key).catch(() => {});
+            }
           }
         }
       } finally {
-        for (const { store, key } of opened) {
-          await store.store.delete(key).catch(() => {});
+        for (const { store } of opened) {
           await store.store.close();
           await store.close();
         }
@@ -155,27 +221,54 @@ export async function bench(args: string[] = []): Promise<string> {
       const med = (id: string) => median(samples.get(id)!);
       const [copy, copySync, stream, streamSync] = ["copy", "copySync", "stream", "streamSync"]
         .map(med);
+      const ratio = (base: Sample, s: Sample) => (base.ms / s.ms).toFixed(2);
       const row = (name: string, s: Sample) =>
-        `| ${name} | ${size / MB} MB | ${mbps(size, s.ms)} | ${(stream.ms / s.ms).toFixed(2)} | ` +
-        `${(copy.ms / s.ms).toFixed(2)} | — | — | — | ${perMB(s, size)} | ${rss(s.peak)} |`;
+        `| ${name} | — | ${size / MB} MB | ${mbps(size, s.ms)} | ${ratio(stream, s)} | ` +
+        `${ratio(copy, s)} | — | — | — | ${perMB(s, size)} | ${rss(s.peak)} |`;
       lines.push(
         row("ceiling: `Deno.copyFile`", copy),
         row("ceiling: `Deno.copyFile` + fsync", copySync),
         row("ceiling: streaming copy (1 MiB chunks)", stream),
         row("ceiling: streaming copy + fsync", streamSync),
       );
-      for (const { backend } of opened) {
-        const up = med(`${backend.name} up`);
-        const down = med(`${backend.name} down`);
-        // A backend that fsyncs is compared with the copies that fsync too.
-        const durable = backend.name.includes("fsync");
-        const [sc, kc] = durable ? [streamSync.ms, copySync.ms] : [stream.ms, copy.ms];
-        lines.push(
-          `| ${backend.name} | ${size / MB} MB | ${mbps(size, up.ms)} | ` +
-            `${(sc / up.ms).toFixed(2)} | ${(kc / up.ms).toFixed(2)} | ${mbps(size, down.ms)} | ` +
-            `${(stream.ms / down.ms).toFixed(2)} | ${(copy.ms / down.ms).toFixed(2)} | ` +
-            `${perMB(up, size)} / ${perMB(down, size)} | ${rss(up.peak)} / ${rss(down.peak)} |`,
+      for (const backend of fits) {
+        if (!samples.has(`${backend.name} file up`)) continue;
+        const [fileUp, fileDown, streamUp, streamDown] = TRANSFERS.map((t) =>
+          med(`${backend.name} ${t}`)
         );
+        // What fsyncs is compared with the copies that fsync too: a durable store's uploads
+        // (file and stream) and its file downloads, and every other store's file downloads
+        // (downloadFile fsyncs by default). Stream downloads write without fsync.
+        const durable = backend.name.includes("fsync");
+        const isLocal = "local" in backend;
+        const up = durable ? [streamSync, copySync] : [stream, copy];
+        const downFile = durable || !isLocal ? [streamSync, copySync] : [stream, copy];
+        const peak = (s: Sample, t: Transfer) => {
+          const child = childPeaks.get(`${backend.name} ${t}`);
+          return rss(s.peak) + (child === undefined ? "" : ` (child ${rss(child)})`);
+        };
+        const line = (transfer: "file" | "stream", u: Sample, d: Sample, down: Sample[]) =>
+          `| ${backend.name} | ${transfer} | ${size / MB} MB | ${mbps(size, u.ms)} | ` +
+          `${ratio(up[0], u)} | ${ratio(up[1], u)} | ${mbps(size, d.ms)} | ` +
+          `${ratio(down[0], d)} | ${ratio(down[1], d)} | ` +
+          `${perMB(u, size)} / ${perMB(d, size)} | ${peak(u, `${transfer} up`)} / ` +
+          `${peak(d, `${transfer} down`)} |`;
+        lines.push(
+          line("file", fileUp, fileDown, downFile),
+          line("stream", streamUp, streamDown, [stream, copy]),
+        );
+        if (isLocal) {
+          targets.push(
+            `${backend.name}, ${size / MB} MB, file transfer: upload ${ratio(up[1], fileUp)}×, ` +
+              `download ${ratio(downFile[1], fileDown)}× \`Deno.copyFile\`` +
+              `${durable ? " + fsync" : ""} (target ≥ 0.8×: ` +
+              `${
+                Math.min(up[1].ms / fileUp.ms, downFile[1].ms / fileDown.ms) >= 0.8
+                  ? "met"
+                  : "not met"
+              }).`,
+          );
+        }
       }
       await Deno.remove(source);
     }
@@ -184,11 +277,53 @@ export async function bench(args: string[] = []): Promise<string> {
   }
   lines.push(
     "",
-    "A ratio is the ceiling's time over the backend's (1.00 = as fast as the copy). A backend " +
-      "that fsyncs its uploads is compared with the copies + fsync; downloads with the plain copies.",
+    "A ratio is the ceiling's time over the backend's (1.00 = as fast as the copy). Rows that " +
+      "fsync (a durable store's uploads and file downloads; `downloadFile` of the other stores, " +
+      "which fsyncs by default) are compared with the copies + fsync, the others with the plain copies.",
+    "",
+    "Target (issue 3): the local store's file transfer ≥ 0.8× `Deno.copyFile` (a plain file copy):",
+    ...targets.map((t) => `- ${t}`),
     ...notes.map((n) => `- ${n}`),
   );
   return lines.join("\n");
+}
+
+/**
+ * Measures one transfer between `source` and `key`: an upload writes the key, a download reads
+ * it (written by the upload before it) into a file, checked for its size and removed.
+ */
+async function runTransfer(
+  store: ObjectStore,
+  transfer: Transfer,
+  key: string,
+  source: string,
+): Promise<Sample> {
+  const target = join(benchDir, "download.bin");
+  try {
+    switch (transfer) {
+      case "file up":
+        return await measure(() => uploadFile(store, key, source).then(() => {}));
+      case "stream up":
+        return await timeUpload(store, key, source);
+      case "file down": {
+        const sample = await measure(() => downloadFile(store, key, target).then(() => {}));
+        await checkSize(target, source);
+        return sample;
+      }
+      case "stream down": {
+        const sample = await timeDownload(store, key, target);
+        await checkSize(target, source);
+        return sample;
+      }
+    }
+  } finally {
+    await Deno.remove(target).catch(() => {});
+  }
+}
+
+async function checkSize(target: string, source: string): Promise<void> {
+  const [a, b] = [(await Deno.stat(target)).size, (await Deno.stat(source)).size];
+  if (a !== b) throw new Error(`Downloaded ${a} bytes of a ${b}-byte object`);
 }
 
 async function discoverBackends(here: string): Promise<StorageBenchBackend[]> {
