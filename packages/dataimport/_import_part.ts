@@ -14,6 +14,7 @@ import {
   toEventlakeError,
 } from "@eventlake/schema";
 import { type ByteSource, EventBatchWriter, readEventBatches } from "@eventlake/parquet";
+import type { TranscodeWriter } from "@eventlake/parquet/transcode";
 import type { InsertIdSet } from "./dedup.ts";
 
 /** Rows counted by a part (or a run). */
@@ -83,6 +84,19 @@ export interface FinishedFile {
   bytes: number;
 }
 
+/** Rows read through each path (diagnostics: see `RunTimings`). */
+export interface PathCounts {
+  /** Rows of row groups transcoded column by column (`_import_fast.ts`). */
+  fast: number;
+  /** Rows read as events (`importPart`). */
+  object: number;
+}
+
+/** The output file left open between parts: written from events or from transcoded groups. */
+export type CurrentOutput =
+  | { kind: "events"; file: OutputFile; writer: EventBatchWriter }
+  | { kind: "groups"; file: OutputFile; writer: TranscodeWriter };
+
 /** Everything {@linkcode importPart} needs. */
 export interface PartContext {
   /** The partition's day, `YYYY-MM-DD`: a row whose `ts` is outside it (UTC) is rejected. */
@@ -97,8 +111,10 @@ export interface PartContext {
   maxRowsPerFile: number;
   signal?: AbortSignal;
   onBatch?: () => void | Promise<void>;
+  /** Rows per path. */
+  paths: PathCounts;
   /** The output file left open between parts (same worker or process). */
-  current?: { file: OutputFile; writer: EventBatchWriter };
+  current?: CurrentOutput;
 }
 
 const UPPER_HEX = /[A-F]/;
@@ -113,7 +129,9 @@ export async function closeOutput(ctx: PartContext): Promise<void> {
   const current = ctx.current;
   if (!current) return;
   ctx.current = undefined;
-  const summary = await current.writer.close({ signal: ctx.signal });
+  const summary = current.kind === "events"
+    ? await current.writer.close({ signal: ctx.signal })
+    : await current.writer.close({ signal: ctx.signal });
   const info = await current.file.written;
   ctx.files.push({ key: current.file.key, rows: summary.rows, bytes: info.size });
 }
@@ -125,8 +143,17 @@ export async function abortOutput(ctx: PartContext, reason: unknown): Promise<vo
   await current?.writer.abort(reason).catch(() => {});
 }
 
-/** Imports one part into the context's output files. */
-export async function importPart(ctx: PartContext, key: string, source: ByteSource): Promise<void> {
+/**
+ * Imports one part into the context's output files, as events. With `skipRows`, the part's
+ * first rows are read but neither counted nor written (the fast path took them).
+ */
+export async function importPart(
+  ctx: PartContext,
+  key: string,
+  source: ByteSource,
+  options: { skipRows?: number } = {},
+): Promise<void> {
+  const skip = options.skipRows ?? 0;
   const { counts, reasons, ids, signal } = ctx;
   const dayStart = Date.parse(`${ctx.date}T00:00:00.000Z`);
   const dayEnd = dayStart + 86_400_000;
@@ -136,6 +163,8 @@ export async function importPart(ctx: PartContext, key: string, source: ByteSour
   const onInvalidRow = (error: InvalidArgumentError) => {
     const row = Number(error.details.row ?? -1);
     invalid.push(row);
+    if (row < skip) return;
+    ctx.paths.object++;
     counts.rowsRead++;
     counts.rowsRejected++;
     reasons.add("row.unreadable", key, row, error.message);
@@ -154,7 +183,9 @@ export async function importPart(ctx: PartContext, key: string, source: ByteSour
           nextRow++;
         }
         const row = nextRow++;
+        if (row < skip) continue;
         const event: Event = batch[b];
+        ctx.paths.object++;
         counts.rowsRead++;
         const problems = checkEvent(event);
         if (problems.length > 0) {
@@ -187,16 +218,19 @@ export async function importPart(ctx: PartContext, key: string, source: ByteSour
           continue;
         }
         if (UPPER_HEX.test(event.insert_id)) event.insert_id = event.insert_id.toLowerCase();
+        if (ctx.current?.kind === "groups") await closeOutput(ctx);
         if (ctx.current === undefined) {
           const file = await ctx.newFile();
           ctx.current = {
+            kind: "events",
             file,
             writer: new EventBatchWriter(file.sink, { rowGroupSize: ctx.rowGroupSize }),
           };
         }
-        if (ctx.current.writer.append(event)) await ctx.current.writer.drain({ signal });
+        const writer = ctx.current.writer as EventBatchWriter;
+        if (writer.append(event)) await writer.drain({ signal });
         counts.rowsAccepted++;
-        if (ctx.current.writer.rows >= ctx.maxRowsPerFile) await closeOutput(ctx);
+        if (writer.rows >= ctx.maxRowsPerFile) await closeOutput(ctx);
       }
       await ctx.onBatch?.();
     }

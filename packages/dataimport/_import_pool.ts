@@ -9,13 +9,20 @@ import { AbortedError, type ErrorCode, EventlakeError } from "@eventlake/schema"
 import type { ObjectInfo, ObjectStore } from "@eventlake/storage";
 import type { InsertIdSet } from "./dedup.ts";
 import type { DayLanding } from "./land.ts";
-import { type FinishedFile, type PartCounts, PartError, type ReasonEntry } from "./_import_part.ts";
+import {
+  type FinishedFile,
+  type PartCounts,
+  PartError,
+  type PathCounts,
+  type ReasonEntry,
+} from "./_import_part.ts";
 import type { FromWorker, ToWorker } from "./_import_worker.ts";
 
 /** What the workers did, merged. */
 export interface PoolResult {
   counts: PartCounts[];
   reasons: ReasonEntry[][];
+  paths: PathCounts[];
   variants: string[];
   files: FinishedFile[];
 }
@@ -41,7 +48,7 @@ export function importInWorkers(
   options: PoolOptions,
 ): Promise<PoolResult> {
   const { store, landing, signal } = options;
-  const result: PoolResult = { counts: [], reasons: [], variants: [], files: [] };
+  const result: PoolResult = { counts: [], reasons: [], paths: [], variants: [], files: [] };
   const workers: Worker[] = [];
   const writers = new Map<string, WritableStreamDefaultWriter<Uint8Array>>();
   const written = new Map<string, Promise<ObjectInfo>>();
@@ -139,6 +146,7 @@ export function importInWorkers(
           case "finished":
             result.counts.push(m.counts);
             result.reasons.push(m.reasons);
+            result.paths.push(m.paths);
             result.variants.push(...m.variants);
             result.files.push(...m.files);
             worker.terminate();

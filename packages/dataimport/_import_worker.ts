@@ -11,12 +11,12 @@ import { InsertIdSet, type InsertIdSetState } from "./dedup.ts";
 import {
   closeOutput,
   type FinishedFile,
-  importPart,
   type OutputFile,
   type PartContext,
   PartError,
   Reasons,
 } from "./_import_part.ts";
+import { importPartFast } from "./_import_fast.ts";
 
 /** Messages from the main thread. */
 export type ToWorker =
@@ -44,6 +44,7 @@ export type FromWorker =
     t: "finished";
     counts: PartContext["counts"];
     reasons: ReturnType<Reasons["list"]>;
+    paths: PartContext["paths"];
     variants: string[];
     files: FinishedFile[];
   }
@@ -151,6 +152,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         },
         reasons: new Reasons(m.samples),
         variants: new Set(),
+        paths: { fast: 0, object: 0 },
         newFile,
         files: [],
         rowGroupSize: m.rowGroupSize,
@@ -165,7 +167,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         reported = c.counts.rowsRead;
       };
       queue = queue.then(async () => {
-        await importPart(c, m.key, source(m.key, m.size));
+        await importPartFast(c, m.key, source(m.key, m.size));
         c.onBatch?.();
         self.postMessage({ t: "part-done" });
       }).catch((error) => {
@@ -182,6 +184,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
           t: "finished",
           counts: c.counts,
           reasons: c.reasons.list(),
+          paths: c.paths,
           variants: [...c.variants],
           files: c.files,
         });

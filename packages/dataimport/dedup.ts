@@ -166,6 +166,10 @@ export class InsertIdSet {
    */
   claim(id: string): ClaimResult {
     this.#load(id);
+    return this.#claimLoaded();
+  }
+
+  #claimLoaded(): ClaimResult {
     let slot = this.#find();
     if (slot < 0) {
       if (this.#attached) return "new";
@@ -178,6 +182,41 @@ export class InsertIdSet {
       if (flags & CLAIMED) return "in_day";
       if (Atomics.compareExchange(all, slot, flags, flags | CLAIMED) === flags) return "new";
     }
+  }
+
+  /**
+   * {@linkcode add} of the id whose 36 bytes start at `bytes[at]`. Returns `undefined` (adding
+   * nothing) when they are not a UUID: add the id as a string then.
+   */
+  addBytes(bytes: Uint8Array, at: number): boolean | undefined {
+    this.#owner("add");
+    if (!this.#loadUuidBytes(bytes, at)) return undefined;
+    const before = this.#size;
+    this.#insert();
+    return this.#size > before;
+  }
+
+  /** {@linkcode markEarlier} by bytes; `undefined` when they are not a UUID (see {@linkcode addBytes}). */
+  markEarlierBytes(bytes: Uint8Array, at: number): boolean | undefined {
+    this.#owner("markEarlier");
+    if (!this.#loadUuidBytes(bytes, at)) return undefined;
+    const slot = this.#find();
+    if (slot < 0) return false;
+    this.#flags[slot] |= EARLIER;
+    return true;
+  }
+
+  /** {@linkcode isEarlier} of the UUID whose 36 bytes start at `bytes[at]` (checked by the caller). */
+  isEarlierBytes(bytes: Uint8Array, at: number): boolean {
+    this.#loadUuidBytes(bytes, at);
+    const slot = this.#find();
+    return slot >= 0 && (Atomics.load(this.#flags, slot) & EARLIER) !== 0;
+  }
+
+  /** {@linkcode claim} of the UUID whose 36 bytes start at `bytes[at]` (checked by the caller). */
+  claimBytes(bytes: Uint8Array, at: number): ClaimResult {
+    this.#loadUuidBytes(bytes, at);
+    return this.#claimLoaded();
   }
 
   #owner(what: string): void {
@@ -203,6 +242,24 @@ export class InsertIdSet {
     this.#k0 = a | 0;
     this.#k1 = b | 0;
     this.#k2 = c | 0;
+    this.#k3 = d | 0;
+    return true;
+  }
+
+  /** The same key as {@linkcode #loadUuid} of the text, from its ASCII bytes. */
+  #loadUuidBytes(b: Uint8Array, at: number): boolean {
+    if (
+      b[at + 8] !== 45 || b[at + 13] !== 45 || b[at + 18] !== 45 || b[at + 23] !== 45 ||
+      at + 36 > b.length
+    ) return false;
+    const a = hex8b(b, at);
+    const x = hex4b(b, at + 9) * 65536 + hex4b(b, at + 14);
+    const y = hex4b(b, at + 19) * 65536 + hex4b(b, at + 24);
+    const d = hex8b(b, at + 28);
+    if (a < 0 || x < 0 || y < 0 || d < 0) return false;
+    this.#k0 = a | 0;
+    this.#k1 = x | 0;
+    this.#k2 = y | 0;
     this.#k3 = d | 0;
     return true;
   }
@@ -323,6 +380,20 @@ function hex4(s: string, at: number): number {
 
 function hex8(s: string, at: number): number {
   const hi = hex4(s, at), lo = hex4(s, at + 4);
+  if (hi < 0 || lo < 0) return -1;
+  return hi * 65536 + lo;
+}
+
+function hex4b(b: Uint8Array, at: number): number {
+  const w = b[at], x = b[at + 1], y = b[at + 2], z = b[at + 3];
+  if ((w | x | y | z) >= 128) return -1;
+  const vw = HEX[w], vx = HEX[x], vy = HEX[y], vz = HEX[z];
+  if ((vw | vx | vy | vz) < 0) return -1;
+  return (vw << 12) | (vx << 8) | (vy << 4) | vz;
+}
+
+function hex8b(b: Uint8Array, at: number): number {
+  const hi = hex4b(b, at), lo = hex4b(b, at + 4);
   if (hi < 0 || lo < 0) return -1;
   return hi * 65536 + lo;
 }

@@ -1,0 +1,323 @@
+/**
+ * Decodes one column chunk of an exact-schema event file into flat, byte-level arrays for the
+ * transcoder (`_transcode.ts`): repetition and definition levels, and the non-null values as
+ * either dictionary indices (the dictionary page kept as it is) or PLAIN bytes with offsets.
+ * No JS string or `Event` is built.
+ *
+ * It handles what our own writer and common writers produce: DATA_PAGE and DATA_PAGE_V2 with
+ * RLE levels, PLAIN or dictionary values (not both in one chunk). Anything else returns
+ * `undefined` and the caller falls back to the object path, which also owns every error
+ * message about corrupt data: a chunk that does not add up throws here, and the caller treats
+ * that as "fall back" too.
+ *
+ * @module
+ */
+import type { ColumnMetaData, Compressors, PageHeader } from "hyparquet";
+import { parquetHeader } from "hyparquet/src/column.js";
+import { decompressPage } from "hyparquet/src/datapage.js";
+import type { Leaf } from "./_read_layout.ts";
+import { readHybrid } from "./_read_rle.ts";
+
+/** Largest decompressed page accepted (as the reader). */
+const MAX_PAGE_BYTES = 1 << 28;
+
+const zlib = await import("node:zlib").catch(() => undefined);
+const COMPRESSORS: Compressors = zlib === undefined ? {} : {
+  GZIP: (input) => new Uint8Array(zlib.gunzipSync(input)),
+  BROTLI: (input) => new Uint8Array(zlib.brotliDecompressSync(input)),
+  ...(typeof zlib.zstdDecompressSync === "function"
+    ? { ZSTD: (input: Uint8Array) => new Uint8Array(zlib.zstdDecompressSync(input)) }
+    : {}),
+};
+
+/** The codecs the transcoder decodes. */
+export const TRANSCODE_CODECS: readonly string[] = [
+  "UNCOMPRESSED",
+  "SNAPPY",
+  ...Object.keys(COMPRESSORS),
+];
+
+/** A dictionary page: its PLAIN values, decompressed, and the page as stored. */
+export interface RawDictionary {
+  /** Number of entries. */
+  count: number;
+  /** The decompressed PLAIN values. */
+  bytes: Uint8Array;
+  /** Per entry: offset of its first byte (after the length prefix, for BYTE_ARRAY). */
+  starts: Int32Array;
+  /** Per entry: its byte length. */
+  lengths: Int32Array;
+  /** The page body as stored (compressed with the chunk's codec). */
+  stored: Uint8Array;
+  /** The chunk's codec. */
+  codec: string;
+}
+
+/** A decoded column chunk. */
+export interface RawChunk {
+  /** Level entries (the chunk's `num_values`). */
+  count: number;
+  /** Repetition levels, or `null` for a flat column. */
+  reps: Uint8Array | null;
+  /** Definition levels, or `null` for a REQUIRED flat column. */
+  defs: Uint8Array | null;
+  /** Non-null values. */
+  values: number;
+  /** The dictionary, when values are dictionary indices. */
+  dictionary: RawDictionary | null;
+  /** Dictionary indices of the values (dictionary chunks). */
+  indices: Uint32Array | null;
+  /**
+   * PLAIN values (non-dictionary chunks): BYTE_ARRAY values keep their 4-byte length prefix;
+   * fixed-width values are back to back.
+   */
+  plain: Uint8Array | null;
+  /** BYTE_ARRAY PLAIN values: offset in `plain` of each value's length prefix, plus the end. */
+  offsets: Int32Array | null;
+}
+
+function bitWidth(max: number): number {
+  return 32 - Math.clz32(max);
+}
+
+/** Appends `src` to a growable buffer. */
+class Grow {
+  buf = new Uint8Array(1 << 16);
+  pos = 0;
+  append(src: Uint8Array): number {
+    const at = this.pos;
+    const need = at + src.length;
+    if (need > this.buf.length) {
+      let size = this.buf.length * 2;
+      while (size < need) size *= 2;
+      const next = new Uint8Array(size);
+      next.set(this.buf.subarray(0, at));
+      this.buf = next;
+    }
+    this.buf.set(src, at);
+    this.pos = need;
+    return at;
+  }
+}
+
+/**
+ * Decodes the chunk `bytes` of `leaf`; `undefined` when the chunk uses something the
+ * transcoder does not handle. Throws on inconsistent data (the caller falls back).
+ * `width` is the value width of a fixed-width leaf (8 for INT64, 11 for the decimal), or 0 for
+ * BYTE_ARRAY.
+ */
+export function decodeRawChunk(
+  bytes: Uint8Array,
+  leaf: Leaf,
+  meta: ColumnMetaData,
+  width: number,
+): RawChunk | undefined {
+  const codec = meta.codec;
+  if (!TRANSCODE_CODECS.includes(codec)) return undefined;
+  const expected = Number(meta.num_values);
+  const maxDef = leaf.maxDef;
+  const maxRep = leaf.maxRep;
+  const reps = maxRep > 0 ? new Uint8Array(expected) : null;
+  const defs = maxDef > 0 ? new Uint8Array(expected) : null;
+  let dictionary: RawDictionary | null = null;
+  let mode: "dict" | "plain" | undefined;
+  const indexParts: Uint32Array[] = [];
+  const plain = new Grow();
+  const offsetParts: Int32Array[] = [];
+  let values = 0;
+  let seen = 0;
+  const reader = {
+    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    offset: 0,
+  };
+  while (seen < expected) {
+    if (reader.offset >= bytes.byteLength) throw new Error("chunk ends early");
+    const header: PageHeader = parquetHeader(reader);
+    const size = header.compressed_page_size;
+    const rawSize = header.uncompressed_page_size;
+    if (!(size >= 0) || reader.offset + size > bytes.byteLength) throw new Error("bad page size");
+    if (!(rawSize >= 0) || rawSize > MAX_PAGE_BYTES) throw new Error("bad page size");
+    const page = bytes.subarray(reader.offset, reader.offset + size);
+    reader.offset += size;
+    if (header.type === "DICTIONARY_PAGE") {
+      const dph = header.dictionary_page_header;
+      if (dph === undefined || dictionary !== null) return undefined;
+      if (dph.encoding !== "PLAIN" && dph.encoding !== "PLAIN_DICTIONARY") return undefined;
+      const body = decompressPage(page, rawSize, codec, COMPRESSORS);
+      dictionary = readDictionary(body, dph.num_values, width, page, codec);
+      continue;
+    }
+    let n: number;
+    let levelBytes: Uint8Array;
+    let levelPos = 0;
+    let body: Uint8Array;
+    let encoding: string;
+    let v2RepLen = 0;
+    let v2DefLen = 0;
+    if (header.type === "DATA_PAGE") {
+      const daph = header.data_page_header;
+      if (daph === undefined) throw new Error("data page without header");
+      if (
+        (maxRep > 0 && daph.repetition_level_encoding !== "RLE") ||
+        (maxDef > 0 && daph.definition_level_encoding !== "RLE")
+      ) return undefined;
+      n = daph.num_values;
+      encoding = daph.encoding;
+      levelBytes = decompressPage(page, rawSize, codec, COMPRESSORS);
+      body = levelBytes;
+    } else if (header.type === "DATA_PAGE_V2") {
+      const daph2 = header.data_page_header_v2;
+      if (daph2 === undefined) throw new Error("data page v2 without header");
+      n = daph2.num_values;
+      encoding = daph2.encoding;
+      v2RepLen = daph2.repetition_levels_byte_length;
+      v2DefLen = daph2.definition_levels_byte_length;
+      if (!(v2RepLen >= 0) || !(v2DefLen >= 0) || v2RepLen + v2DefLen > page.length) {
+        throw new Error("bad level lengths");
+      }
+      levelBytes = page;
+      const rest = page.subarray(v2RepLen + v2DefLen);
+      body = daph2.is_compressed === false || codec === "UNCOMPRESSED"
+        ? rest
+        : decompressPage(rest, rawSize - v2RepLen - v2DefLen, codec, COMPRESSORS);
+    } else {
+      continue; // index pages
+    }
+    if (!(n >= 0) || seen + n > expected) throw new Error("too many values");
+    const isV1 = header.type === "DATA_PAGE";
+    // Levels.
+    if (reps !== null) {
+      const out = reps.subarray(seen, seen + n);
+      if (isV1) levelPos = readV1Levels(levelBytes, levelPos, maxRep, out);
+      else readLevels(levelBytes, 0, v2RepLen, maxRep, out);
+    }
+    let nonNull = n;
+    if (defs !== null) {
+      const out = defs.subarray(seen, seen + n);
+      if (isV1) levelPos = readV1Levels(levelBytes, levelPos, maxDef, out);
+      else if (v2DefLen === 0) out.fill(maxDef);
+      else readLevels(levelBytes, v2RepLen, v2RepLen + v2DefLen, maxDef, out);
+      nonNull = 0;
+      for (let i = 0; i < n; i++) if (out[i] === maxDef) nonNull++;
+    }
+    const valuesAt = isV1 ? levelPos : 0;
+    if (encoding === "PLAIN") {
+      if (mode === "dict") return undefined;
+      mode = "plain";
+      if (width > 0) {
+        const stop = valuesAt + nonNull * width;
+        if (stop > body.length) throw new Error("values past the page end");
+        plain.append(body.subarray(valuesAt, stop));
+      } else {
+        const offsets = new Int32Array(nonNull);
+        const base = plain.pos - valuesAt;
+        let at = valuesAt;
+        const end = body.length;
+        for (let i = 0; i < nonNull; i++) {
+          if (at + 4 > end) throw new Error("value past the page end");
+          const len = (body[at] | body[at + 1] << 8 | body[at + 2] << 16 | body[at + 3] << 24) >>>
+            0;
+          offsets[i] = base + at;
+          at += 4 + len;
+          if (at > end) throw new Error("value past the page end");
+        }
+        plain.append(body.subarray(valuesAt, at));
+        offsetParts.push(offsets);
+      }
+    } else if (encoding === "PLAIN_DICTIONARY" || encoding === "RLE_DICTIONARY") {
+      if (mode === "plain" || dictionary === null) return undefined;
+      mode = "dict";
+      const indices = new Uint32Array(nonNull);
+      if (nonNull > 0) {
+        if (valuesAt >= body.length) throw new Error("indices past the page end");
+        const w = body[valuesAt];
+        if (w > 0) readHybrid(body, valuesAt + 1, body.length, w, indices, nonNull);
+        const size = dictionary.count;
+        for (let i = 0; i < nonNull; i++) {
+          if (indices[i] >= size) throw new Error("index outside the dictionary");
+        }
+      }
+      indexParts.push(indices);
+    } else {
+      return undefined;
+    }
+    values += nonNull;
+    seen += n;
+  }
+  if (bytes.byteLength - reader.offset > 1) throw new Error("trailing pages");
+  let indices: Uint32Array | null = null;
+  let offsets: Int32Array | null = null;
+  if (mode === "dict") {
+    indices = indexParts.length === 1 ? indexParts[0] : concatU32(indexParts, values);
+  } else if (width === 0) {
+    offsets = new Int32Array(values + 1);
+    let at = 0;
+    for (const part of offsetParts) {
+      offsets.set(part, at);
+      at += part.length;
+    }
+    offsets[values] = plain.pos;
+  }
+  return {
+    count: expected,
+    reps,
+    defs,
+    values,
+    dictionary: mode === "dict" ? dictionary : null,
+    indices,
+    plain: mode === "dict" ? null : plain.buf.subarray(0, plain.pos),
+    offsets,
+  };
+}
+
+function readDictionary(
+  body: Uint8Array,
+  count: number,
+  width: number,
+  stored: Uint8Array,
+  codec: string,
+): RawDictionary {
+  if (!(count >= 0) || count > body.length + 1) throw new Error("bad dictionary size");
+  const starts = new Int32Array(count);
+  const lengths = new Int32Array(count);
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (width > 0) {
+      starts[i] = at;
+      lengths[i] = width;
+      at += width;
+    } else {
+      if (at + 4 > body.length) throw new Error("dictionary past the page end");
+      const len = (body[at] | body[at + 1] << 8 | body[at + 2] << 16 | body[at + 3] << 24) >>> 0;
+      starts[i] = at + 4;
+      lengths[i] = len;
+      at += 4 + len;
+    }
+    if (at > body.length) throw new Error("dictionary past the page end");
+  }
+  return { count, bytes: body, starts, lengths, stored, codec };
+}
+
+function readV1Levels(page: Uint8Array, pos: number, max: number, out: Uint8Array): number {
+  if (pos + 4 > page.length) throw new Error("levels past the page end");
+  const len = (page[pos] | page[pos + 1] << 8 | page[pos + 2] << 16 | page[pos + 3] << 24) >>> 0;
+  pos += 4;
+  if (pos + len > page.length) throw new Error("levels past the page end");
+  readLevels(page, pos, pos + len, max, out);
+  return pos + len;
+}
+
+function readLevels(page: Uint8Array, start: number, end: number, max: number, out: Uint8Array) {
+  readHybrid(page, start, end, bitWidth(max), out, out.length);
+  for (let i = 0; i < out.length; i++) if (out[i] > max) throw new Error("level above maximum");
+}
+
+function concatU32(parts: Uint32Array[], total: number): Uint32Array {
+  const out = new Uint32Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

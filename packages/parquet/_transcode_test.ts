@@ -1,0 +1,142 @@
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import type { Event } from "@eventlake/schema";
+import { generateEvents } from "@eventlake/schema/testing";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { bytesSource, readEvents, writeEvents } from "./mod.ts";
+import { openTranscode, TranscodeWriter } from "./_transcode.ts";
+
+async function toBytes(
+  events: Event[],
+  options: { rowGroupSize?: number; compression?: "SNAPPY" | "UNCOMPRESSED" } = {},
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  await writeEvents(events, new WritableStream({ write: (c) => void chunks.push(c) }), options);
+  return concat(chunks);
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+async function readAll(bytes: Uint8Array): Promise<Event[]> {
+  const out: Event[] = [];
+  for await (const e of readEvents(bytesSource(bytes))) out.push(e);
+  return out;
+}
+
+/** Transcodes every row group of `bytes`, keeping rows for which `keep(row)` is true. */
+async function transcode(
+  bytes: Uint8Array,
+  keep: (row: number) => boolean,
+): Promise<{ bytes: Uint8Array; fallbacks: number }> {
+  const source = bytesSource(bytes);
+  const file = await openTranscode(source);
+  ok(file, "the file is in the exact schema");
+  const chunks: Uint8Array[] = [];
+  const writer = new TranscodeWriter(new WritableStream({ write: (c) => void chunks.push(c) }));
+  let start = 0;
+  let fallbacks = 0;
+  for (let g = 0; g < file.rowGroups; g++) {
+    const group = file.decode(g, await file.fetch(source, g));
+    const rows = file.rows(g);
+    if (group === undefined) {
+      fallbacks++;
+      start += rows;
+      continue;
+    }
+    const mask = new Uint8Array(rows);
+    let kept = 0;
+    for (let r = 0; r < rows; r++) if (keep(start + r)) kept += mask[r] = 1;
+    if (kept > 0) await writer.append(group.encode(mask, kept));
+    start += rows;
+  }
+  await writer.close();
+  return { bytes: concat(chunks), fallbacks };
+}
+
+Deno.test("transcoding with a keep-mask gives the kept rows, in order, with exact values", async () => {
+  const events = generateEvents(3000, { seed: 7 });
+  const source = await toBytes(events, { rowGroupSize: 1000 });
+  const keep = (r: number) => r % 7 !== 3;
+  const { bytes, fallbacks } = await transcode(source, keep);
+  strictEqual(fallbacks, 0);
+  const back = await readAll(bytes);
+  deepStrictEqual(back, (await readAll(source)).filter((_, r) => keep(r)));
+});
+
+Deno.test("transcoding handles PLAIN strings, empty maps, null values, 18-digit decimals and non-ASCII", async () => {
+  const base = generateEvents(20_000, { seed: 3, users: 50_000 });
+  base[5].user_properties = {};
+  base[6].event_properties = { "키": "값", emoji: "🎉", nothing: null };
+  base[7].metric_value = 999999999999999999999999n;
+  base[8].metric_value = -999999999999999999999999n;
+  base[9].metric_value = -1n;
+  const source = await toBytes(base, { rowGroupSize: 20_000 });
+  const keep = (r: number) => r % 100 !== 99;
+  const { bytes, fallbacks } = await transcode(source, keep);
+  strictEqual(fallbacks, 0);
+  deepStrictEqual(await readAll(bytes), base.filter((_, r) => keep(r)));
+});
+
+Deno.test("transcoding refuses (falls back on) row groups the object path would change or reject", async () => {
+  const cases: [string, (e: Event) => void][] = [
+    ["uppercase insert_id", (e) => void (e.insert_id = e.insert_id.toUpperCase())],
+    ["uppercase key", (e) => void (e.user_properties = { Plan: "x" })],
+    ["array-index key", (e) => void (e.user_properties = { "10": "x", a: "y" })],
+    ["empty event_key", (e) => void (e.event_key = "")],
+    ["missing device_id", (e) => void delete e.identifiers.device_id],
+    ["empty osname", (e) => void (e.platform_properties.osname = "")],
+    ["null appversion", (e) => void (e.platform_properties.appversion = null)],
+    ["BOM in a value", (e) => void (e.event_properties = { k: "\uFEFFx" })],
+    ["empty key", (e) => void (e.event_properties = { "": "x" })],
+  ];
+  for (const [what, change] of cases) {
+    const events = generateEvents(20, { seed: 2 });
+    change(events[4]);
+    const file = await openTranscode(bytesSource(await toBytes(events)));
+    ok(file, what);
+    const src = bytesSource(await toBytes(events));
+    strictEqual(file.decode(0, await file.fetch(src, 0)), undefined, what);
+  }
+});
+
+Deno.test("openTranscode() declines a file with a tolerated variant (DuckDB's)", async () => {
+  const bytes = await Deno.readFile(new URL("./testdata/duckdb_events.parquet", import.meta.url));
+  strictEqual(await openTranscode(bytesSource(bytes)), undefined);
+});
+
+Deno.test("DuckDB reads a transcoded file with the same rows and statistics it can use", async () => {
+  const events = generateEvents(2000, { seed: 11 });
+  const source = await toBytes(events, { rowGroupSize: 500 });
+  const { bytes } = await transcode(source, (r) => r % 3 !== 0);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/t.parquet`, bytes);
+    const db = await DuckDBInstance.create(":memory:", {
+      home_directory: dir,
+      extension_directory: `${dir}/ext`,
+    });
+    const conn = await db.connect();
+    const reader = await conn.runAndReadAll(
+      `SELECT count(*), sum(metric_value)::VARCHAR, min(ts)::VARCHAR, count(DISTINCT insert_id) FROM '${dir}/t.parquet'`,
+    );
+    const [count, , , distinct] = reader.getRows()[0];
+    const kept = events.filter((_, r) => r % 3 !== 0);
+    strictEqual(Number(count), kept.length);
+    strictEqual(Number(distinct), kept.length);
+    const pruned = await conn.runAndReadAll(
+      `SELECT count(*) FROM '${dir}/t.parquet' WHERE insert_id = '${kept[10].insert_id}'`,
+    );
+    strictEqual(Number(pruned.getRows()[0][0]), 1);
+    conn.closeSync();
+    db.closeSync();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
