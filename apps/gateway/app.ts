@@ -112,6 +112,29 @@ const JSON_HEADERS: HeadersInit = [["content-type", "application/json; charset=u
 const ENDED = new Set(["FINISHED", "FAILED", "ABORTED"]);
 const METRICS_IDENTITY: Identity = { name: "-metrics" };
 
+/**
+ * Deno's `Response.clone()` of a response whose body is bytes shares those bytes, while
+ * `new Response(bytes)` copies them on every call: for a 55 kB page, ~2 µs against ~40 µs and
+ * 55 kB of garbage per request. The Fetch standard's clone tees the body stream instead, and
+ * cloning one response over and over would chain tees, so elsewhere pages are built from the
+ * bytes each time.
+ */
+const CLONE_SHARES_BODY = typeof navigator !== "undefined" &&
+  typeof navigator.userAgent === "string" && navigator.userAgent.startsWith("Deno/");
+
+/**
+ * A page of an ended query: a response never sent itself, only cloned (where cloning shares
+ * the body), or the encoded bytes.
+ */
+interface CachedPage {
+  owner: string;
+  etag: string;
+  /** Encoded size of the page: the cache's weight. */
+  bytes: number;
+  template?: Response;
+  body?: Uint8Array<ArrayBuffer>;
+}
+
 /** A small LRU on a Map (insertion order = recency), bounded by entries and by total weight. */
 class Lru<V> {
   readonly #map = new Map<string, V>();
@@ -168,10 +191,10 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   const limits = deps.limits ?? {};
   const maxBody = limits.maxBodyBytes ?? 2 * 1024 * 1024;
   const listParams = listQueriesParamsSchema(limits.maxPageSize ?? 1000);
-  const pageCache = new Lru<{ owner: string; body: Uint8Array<ArrayBuffer>; etag: string }>(
+  const pageCache = new Lru<CachedPage>(
     limits.pageCacheEntries ?? 4096,
     limits.pageCacheBytes ?? 64 * 1024 * 1024,
-    (entry) => entry.body.byteLength,
+    (entry) => entry.bytes,
   );
   const encoder = new TextEncoder();
   const credentialTtl = limits.credentialCacheMs ?? 5_000;
@@ -277,16 +300,16 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
   const json = (body: unknown, status = 200): Response =>
     new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
 
-  const endedPage = (
-    c: Context<GatewayEnv>,
-    entry: { body: Uint8Array<ArrayBuffer>; etag: string },
-  ): Response => {
+  const pageResponse = (body: Uint8Array<ArrayBuffer>, etag: string): Response =>
+    new Response(body, { headers: { "content-type": "application/json; charset=utf-8", etag } });
+
+  const endedPage = (c: Context<GatewayEnv>, entry: CachedPage): Response => {
     if (c.req.header("if-none-match") === entry.etag) {
       return new Response(null, { status: 304, headers: { etag: entry.etag } });
     }
-    return new Response(entry.body, {
-      headers: { "content-type": "application/json; charset=utf-8", etag: entry.etag },
-    });
+    return entry.template !== undefined
+      ? entry.template.clone()
+      : pageResponse(entry.body!, entry.etag);
   };
 
   const refuseWhenDraining = () => {
@@ -339,13 +362,13 @@ export function createApp(deps: AppDeps): Hono<GatewayEnv> {
     if (hit !== undefined && hit.owner === identity.name) return endedPage(c, hit);
     const result = await service.get(identity, queryId, { page });
     if (!ENDED.has(result.queryInfo.state)) return json(result);
-    // An ended query never changes: keep its page encoded once, served as bytes, with an ETag
-    // so a client polling it again gets 304.
-    const entry = {
-      owner: identity.name,
-      body: encoder.encode(JSON.stringify(result)),
-      etag: `"${queryId}.${result.number}"`,
-    };
+    // An ended query never changes: keep its page encoded once, with an ETag so a client
+    // polling it again gets 304.
+    const body = encoder.encode(JSON.stringify(result));
+    const etag = `"${queryId}.${result.number}"`;
+    const entry: CachedPage = CLONE_SHARES_BODY
+      ? { owner: identity.name, etag, bytes: body.byteLength, template: pageResponse(body, etag) }
+      : { owner: identity.name, etag, bytes: body.byteLength, body };
     pageCache.set(`${queryId}\n${result.number}`, entry);
     return endedPage(c, entry);
   });

@@ -267,6 +267,36 @@ Deno.test("GET /v1/data-query/query/{id} pages a finished result in the document
   }
 });
 
+Deno.test("an ended page polled again and again is the same bytes and headers, each with its own request id", async () => {
+  const gw = await testGateway();
+  try {
+    const id = await submit(gw.app, gw.alice, "select 250");
+    await gw.service.settled(id);
+    const seen: { bytes: Uint8Array; headers: [string, string][] }[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await gw.app.request(`/v1/data-query/query/${id}?page=1`, {
+        headers: { ...gw.alice, "X-Request-Id": `poll-${i}` },
+      });
+      strictEqual(res.status, 200);
+      strictEqual(res.headers.get("x-request-id"), `poll-${i}`);
+      seen.push({
+        bytes: await res.bytes(),
+        headers: [...res.headers].filter(([name]) => name !== "x-request-id"),
+      });
+    }
+    const page = JSON.parse(new TextDecoder().decode(seen[0].bytes));
+    strictEqual(page.number, 1);
+    strictEqual(page.queryData.length, 100);
+    for (const later of seen.slice(1)) {
+      deepStrictEqual(later.bytes, seen[0].bytes);
+      deepStrictEqual(later.headers, seen[0].headers);
+    }
+    deepStrictEqual(seen[0].headers.map(([name]) => name), ["content-type", "etag"]);
+  } finally {
+    await gw.close();
+  }
+});
+
 Deno.test("GET /v1/data-query/query/{id} answers 400 for a bad page, 403 for another user's query, 404 for an unknown id", async () => {
   const gw = await testGateway();
   try {
