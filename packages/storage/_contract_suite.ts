@@ -266,6 +266,34 @@ export function storeContract(
     },
   );
 
+  define(
+    "write() takes a byte stream (like a file's readable) of odd-sized chunks",
+    async (store, base) => {
+      // Over 8 MiB, so S3 fills more than one part through a BYOB reader.
+      const sizes = [100_003, 1, 3 * BLOCK + 5, 65_536, 7, 5 * BLOCK, 12_345, 777];
+      const total = sizes.reduce((a, b) => a + b, 0);
+      const data = Uint8Array.from({ length: total }, (_, i) => (i * 7 + (i >>> 16)) & 255);
+      let at = 0;
+      let next = 0;
+      const body = new ReadableStream({
+        type: "bytes",
+        pull(c) {
+          if (next === sizes.length) {
+            c.close();
+            c.byobRequest?.respond(0);
+            return;
+          }
+          const n = sizes[next++];
+          c.enqueue(data.slice(at, at + n));
+          at += n;
+        },
+      }) as ReadableStream<Uint8Array>;
+      const key = `${base}bytes/obj`;
+      strictEqual((await store.write(key, body)).size, total);
+      ok(equalBytes(await store.read(key), data), "the object holds the bytes sent");
+    },
+  );
+
   define(`a large object is written and read as streams`, async (store, base) => {
     const key = `${base}large/object.bin`;
     const info = await store.write(key, patternStream(large));

@@ -182,17 +182,39 @@ export async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<voi
   while (at < data.byteLength) at += await file.write(data.subarray(at));
 }
 
+/** A reader of a body stream: BYOB when the stream is a byte stream, else a default reader. */
+export type BodyReader = ReadableStreamBYOBReader | ReadableStreamDefaultReader<Uint8Array>;
+
 /**
- * Writes what `reader` yields into `file`; returns the number of bytes. Chunks of 256 KiB and
- * more are written as they are (no copy); smaller ones (a file's `readable` yields 64 KiB, a
- * socket less) are gathered into 1 MiB writes. Checks `signal` after every chunk.
+ * Takes a reader of `stream`: a BYOB reader when it is a byte stream (a file's `readable`, a
+ * `fetch` body, a local store's `readStream`), so its bytes can be read into buffers of our own.
+ */
+export function bodyReader(stream: ReadableStream<Uint8Array>): BodyReader {
+  try {
+    return stream.getReader({ mode: "byob" });
+  } catch {
+    return stream.getReader();
+  }
+}
+
+/**
+ * Writes what `reader` yields into `file`; returns the number of bytes. Checks `signal` after
+ * every read.
+ *
+ * - A BYOB reader reads into one reused 1 MiB buffer, written once at least 256 KiB are in it:
+ *   large writes, no copy and no garbage (a file's `readable` would yield 64 KiB chunks).
+ * - From a default reader, chunks of 256 KiB and more are written as they are (no copy);
+ *   smaller ones are gathered into 1 MiB writes.
  */
 export async function writeFromReader(
   file: Deno.FsFile,
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: BodyReader,
   signal: AbortSignal | undefined,
   what: string,
 ): Promise<number> {
+  if (reader instanceof ReadableStreamBYOBReader) {
+    return await writeFromByob(file, reader, signal, what);
+  }
   let batch: Uint8Array | undefined;
   let filled = 0;
   let total = 0;
@@ -220,6 +242,32 @@ export async function writeFromReader(
     filled += value.byteLength;
   }
   if (filled > 0) await writeAll(file, batch!.subarray(0, filled));
+  return total;
+}
+
+async function writeFromByob(
+  file: Deno.FsFile,
+  reader: ReadableStreamBYOBReader,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<number> {
+  // Each read moves the buffer into the stream and back: keep the one it returns.
+  let buffer = new ArrayBuffer(CHUNK);
+  let filled = 0;
+  let total = 0;
+  while (true) {
+    const { done, value } = await reader.read(new Uint8Array(buffer, filled, CHUNK - filled));
+    checkSignal(signal, what);
+    if (value === undefined) break; // cancelled
+    buffer = value.buffer as ArrayBuffer;
+    filled += value.byteLength;
+    if (filled >= DIRECT_WRITE || (done && filled > 0)) {
+      await writeAll(file, new Uint8Array(buffer, 0, filled));
+      total += filled;
+      filled = 0;
+    }
+    if (done) break;
+  }
   return total;
 }
 
@@ -265,7 +313,7 @@ export async function streamToFile(
 ): Promise<number> {
   const { durable, signal, action, what } = options;
   const temp = tempBeside(path);
-  const reader = stream.getReader();
+  const reader = bodyReader(stream);
   const onAbort = () => reader.cancel(signal?.reason).catch(() => {});
   signal?.addEventListener("abort", onAbort, { once: true });
   let file: Deno.FsFile | undefined;

@@ -12,6 +12,10 @@
  *   left in the folder, not against another process swapping folders for links meanwhile.)
  * - **Listing** is ordered like S3 (by the UTF-8 bytes of the key); folders are not objects,
  *   a `/` delimiter folds them into prefixes, and folders left empty by a delete are removed.
+ * - **File transfers** (`uploadFile`, `downloadFile`) copy in the kernel (`Deno.copyFile`) into
+ *   a temporary file, fsynced when durable, then renamed into place — as fast as a plain file
+ *   copy. Streams (`readStream`, and `write` of a byte stream such as a file's `readable`) move
+ *   1 MiB at a time, read into the caller's buffer where it brings one (a BYOB reader).
  * - **Etag**: `<size>-<mtime ms>-<inode>` in hex. It changes whenever an object is rewritten
  *   (each write renames a new file into place); it is not a content hash.
  *
@@ -42,6 +46,8 @@ import {
 import { checkKey } from "./keys.ts";
 import { type LocalOperation, mapFsError, mapPathError } from "./_local_errors.ts";
 import {
+  type BodyReader,
+  bodyReader,
   checkTargetPath,
   fileReadable,
   openSourceFile,
@@ -353,7 +359,7 @@ class LocalStore implements ObjectStore {
     const dir = dirname(path);
     const temp = join(dir, `${TEMP_PREFIX}${crypto.randomUUID()}`);
     let file: Deno.FsFile | undefined;
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    let reader: BodyReader | undefined;
     const onAbort = () => reader?.cancel(options.signal?.reason).catch(() => {});
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
@@ -370,7 +376,7 @@ class LocalStore implements ObjectStore {
       if (body instanceof Uint8Array) {
         await writeAll(file, body);
       } else {
-        reader = body.getReader();
+        reader = bodyReader(body);
         await writeFromReader(file, reader, options.signal, what);
       }
       if (this.#durable) await file.sync();

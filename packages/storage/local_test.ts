@@ -111,3 +111,33 @@ Deno.test("createLocalStore() over a missing root lists nothing and creates it o
 Deno.test("local contract cleanup", async () => {
   for (const r of roots) await Deno.remove(r, { recursive: true }).catch(() => {});
 });
+
+Deno.test("createLocalStore() readStream() reads into the buffers of a BYOB reader", async () => {
+  const root = await tempRoot();
+  const store = createLocalStore(root, { chunkSize: 4096 });
+  const data = Uint8Array.from({ length: 10_000 }, (_, i) => i & 255);
+  await store.write("a/obj", data);
+  const reader = (await store.readStream("a/obj", { range: { offset: 1, length: 9_998 } }))
+    .getReader({ mode: "byob" });
+  const got: number[] = [];
+  let buffer = new ArrayBuffer(3000);
+  while (true) {
+    const { done, value } = await reader.read(new Uint8Array(buffer));
+    if (value === undefined) break;
+    buffer = value.buffer as ArrayBuffer;
+    got.push(...value);
+    if (done) break;
+  }
+  deepStrictEqual(new Uint8Array(got), data.subarray(1, 9_999));
+});
+
+Deno.test("createLocalStore() write() of a file's readable lands every byte", async () => {
+  const root = await tempRoot();
+  const store = createLocalStore(root);
+  const source = join(root, "source.bin");
+  const data = Uint8Array.from({ length: (3 << 20) + 17 }, (_, i) => (i * 13) & 255);
+  await Deno.writeFile(source, data);
+  const info = await store.write("b/obj", (await Deno.open(source)).readable);
+  strictEqual(info.size, data.byteLength);
+  deepStrictEqual(await store.read("b/obj"), data);
+});
