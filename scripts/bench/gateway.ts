@@ -17,9 +17,10 @@
  * - **Memory**: the server's RSS after a warm-up and after every run; and the app's heap after
  *   a full GC before and after 100,000 page requests through `app.fetch` in a `--expose-gc`
  *   child (retention without V8's lazy growth).
- * - **References**: a bare `Deno.serve` answering a body of the page's size under the same
- *   fixed-rate and saturating loads (the floor of this machine, where the load generator and the
- *   server share the 2 cores), and `GET /healthz` of the same server under `wrk`.
+ * - **References**: a bare `Deno.serve` answering a body of the page's size (a clone of one
+ *   response, the cheapest way Deno sends the same bytes again) under the same fixed-rate and
+ *   saturating loads — the floor of this machine, where the load generator and the server share
+ *   the 2 cores — and `GET /healthz` of the same server under `wrk`.
  *
  * Needs `cc` for `openloop` and `wrk` for the saturation lines (`scripts/install/bench-tools.sh`
  * installs both); without one of them its lines say so.
@@ -161,14 +162,16 @@ async function openloop(
  */
 async function withBareServer<T>(
   bodyBytes: number,
-  measure: (base: string) => Promise<T>,
+  measure: (base: string, pid: number) => Promise<T>,
 ): Promise<T> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
+  // The cheapest way Deno sends the same bytes again: clone one response (the clone shares its
+  // body; `new Response(bytes)` would copy them every time).
   const code = `const body = new Uint8Array(${bodyBytes}).fill(32);` +
-    `Deno.serve({ hostname: "127.0.0.1", port: ${port}, onListen() {} }, ` +
-    `() => new Response(body, { headers: { "content-type": "application/json" } }));`;
+    `const page = new Response(body, { headers: { "content-type": "application/json" } });` +
+    `Deno.serve({ hostname: "127.0.0.1", port: ${port}, onListen() {} }, () => page.clone());`;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["eval", code],
     stdout: "null",
@@ -184,7 +187,7 @@ async function withBareServer<T>(
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    return await measure(`http://127.0.0.1:${port}`);
+    return await measure(`http://127.0.0.1:${port}`, child.pid);
   } finally {
     child.kill("SIGTERM");
     await child.status;
@@ -251,6 +254,23 @@ function loadAverage(): string {
   } catch {
     return "unknown";
   }
+}
+
+/** CPU time (user + system) the process `pid` has used so far, seconds. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ)
+}
+
+/** `openloop` with the CPU time the server `pid` spent during the run. */
+async function measuredOpenloop(
+  pid: number,
+  ...args: Parameters<typeof openloop>
+): Promise<OpenLoopResult & { serverCpuSeconds: number }> {
+  const before = await cpuSeconds(pid);
+  const result = await openloop(...args);
+  return { ...result, serverCpuSeconds: (await cpuSeconds(pid)) - before };
 }
 
 async function rssMiB(pid: number): Promise<number> {
@@ -372,9 +392,10 @@ export async function bench(options: GatewayBenchOptions = {}): Promise<string> 
     }
     rss.push({ after: "warm-up", mib: await rssMiB(child.pid), requests: 0 });
 
-    const fixed: OpenLoopResult[] = [];
+    const fixed: (OpenLoopResult & { serverCpuSeconds: number })[] = [];
     for (const rate of tool.path ? rates : []) {
-      const r = await openloop(
+      const r = await measuredOpenloop(
+        child.pid,
         tool.path!,
         hostPort,
         pagePaths,
@@ -407,11 +428,12 @@ export async function bench(options: GatewayBenchOptions = {}): Promise<string> 
       });
       health = await wrk(`${base}/healthz`, seconds, connections, undefined);
     }
-    const bare = await withBareServer(sample.length, async (bareBase) => {
-      const fixedRuns: OpenLoopResult[] = [];
+    const bare = await withBareServer(sample.length, async (bareBase, barePid) => {
+      const fixedRuns: (OpenLoopResult & { serverCpuSeconds: number })[] = [];
       for (const rate of tool.path ? rates : []) {
         fixedRuns.push(
-          await openloop(
+          await measuredOpenloop(
+            barePid,
             tool.path!,
             bareBase.slice("http://".length),
             ["/"],
@@ -441,12 +463,12 @@ export async function bench(options: GatewayBenchOptions = {}): Promise<string> 
       "",
     ];
     if (tool.path) {
-      const row = (name: string, r: OpenLoopResult) =>
+      const row = (name: string, r: OpenLoopResult & { serverCpuSeconds: number }) =>
         `| ${name} | ${f(r.rate)} | ${f(r.achievedRps)} | ${f(r.completed)} | ${
-          f(r.latencyMs.p50, 2)
-        } | ${f(r.latencyMs.p90, 2)} | ${f(r.latencyMs.p99, 2)} | ${f(r.latencyMs.max, 2)} | ${
-          f(r.serviceMs.p99, 2)
-        } | ${f(r.non2xx + r.socketErrors + r.unfinished)} |`;
+          f(r.serverCpuSeconds / r.completed * 1e6)
+        } | ${f(r.latencyMs.p50, 2)} | ${f(r.latencyMs.p90, 2)} | ${f(r.latencyMs.p99, 2)} | ${
+          f(r.latencyMs.max, 2)
+        } | ${f(r.serviceMs.p99, 2)} | ${f(r.non2xx + r.socketErrors + r.unfinished)} |`;
       const target = fixed.find((r) => r.rate === TARGET_RATE);
       const pass = target !== undefined && target.latencyMs.p99 < TARGET_P99_MS &&
         target.achievedRps >= TARGET_RATE * 0.99 &&
@@ -460,8 +482,8 @@ export async function bench(options: GatewayBenchOptions = {}): Promise<string> 
           `measured from the due time (a request waiting for its connection's previous answer ` +
           `is charged the wait: no coordinated omission); "p99 from write" leaves that wait out.`,
         "",
-        "| server | offered req/s | achieved req/s | requests | p50 ms | p90 ms | p99 ms | max ms | p99 from write ms | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| server | offered req/s | achieved req/s | requests | server CPU µs/request | p50 ms | p90 ms | p99 ms | max ms | p99 from write ms | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ...fixed.map((r) => row("gateway, GET …/query/{id}?page=0–9", r)),
         ...bare.fixedRuns.map((r) =>
           row(`reference: bare \`Deno.serve\`, same ${f(sample.length)} bytes`, r)
