@@ -31,6 +31,9 @@ export function growUint8(a: Uint8Array, need: number): Uint8Array {
 /** Entry positions whose key {@linkcode MapColumn} remembers. */
 const KEY_CACHE = 32;
 
+/** Key dictionary indices below which {@linkcode MapColumn} remembers per-key links and values. */
+const KEY_LINKS = 256;
+
 /** Strings buffered before one bulk encode (one `join` + one `encodeInto`). */
 const PLAIN_BATCH = 1024;
 
@@ -127,17 +130,7 @@ export class StringColumn {
    * (strings in dictionary mode, bytes in plain mode: both what the footer takes).
    */
   minMax(): { min: string | Uint8Array; max: string | Uint8Array } | undefined {
-    if (this.count === 0) return undefined;
-    if (!this.dictMode) return minMaxPlain(this.plain);
-    const values = this.dictValues;
-    let min = values[0];
-    let max = values[0];
-    for (let i = 1; i < values.length; i++) {
-      const v = values[i];
-      if (compareUtf8(v, min) < 0) min = v;
-      else if (compareUtf8(v, max) > 0) max = v;
-    }
-    return { min, max };
+    return stringMinMax(this);
   }
 
   /** Empties the column for the next row group, keeping its buffers. */
@@ -149,6 +142,31 @@ export class StringColumn {
     this.dictValues = [];
     this.dictMode = !this.stickyPlain;
   }
+}
+
+/**
+ * Minimum and maximum of a string column's values of one row group, in UTF-8 byte order
+ * (strings in dictionary mode, bytes in plain mode: both what the footer takes).
+ */
+export function stringMinMax(
+  col: {
+    count: number;
+    dictMode: boolean;
+    dictValues: string[];
+    plain: { buf: Uint8Array; view: DataView; pos: number };
+  },
+): { min: string | Uint8Array; max: string | Uint8Array } | undefined {
+  if (col.count === 0) return undefined;
+  if (!col.dictMode) return minMaxPlain(col.plain);
+  const values = col.dictValues;
+  let min = values[0];
+  let max = values[0];
+  for (let i = 1; i < values.length; i++) {
+    const v = values[i];
+    if (compareUtf8(v, min) < 0) min = v;
+    else if (compareUtf8(v, max) > 0) max = v;
+  }
+  return { min, max };
 }
 
 /** `PREFIX[n]`: the 4-byte little-endian length `n` as 4 one-byte characters (n < 128). */
@@ -227,7 +245,9 @@ function fixPrefixes(buf: Uint8Array, start: number, end: number): void {
 }
 
 /** Minimum and maximum PLAIN value, compared as unsigned bytes (= UTF-8 order). */
-function minMaxPlain(plain: Bytes): { min: Uint8Array; max: Uint8Array } {
+function minMaxPlain(
+  plain: { buf: Uint8Array; view: DataView; pos: number },
+): { min: Uint8Array; max: Uint8Array } {
   const buf = plain.buf;
   const view = plain.view;
   const end = plain.pos;
@@ -297,6 +317,79 @@ export class MapColumn {
   /** Dictionary indices of {@linkcode MapColumn.valueCache}. */
   valueCacheId: Int32Array = new Int32Array(KEY_CACHE);
 
+  /**
+   * For each key dictionary index below {@linkcode KEY_LINKS}: the key that followed it in
+   * the last map where it had a successor, and that key's index. Producers send a map's keys
+   * in a steady order even when the set of keys varies, so this finds most keys with one `===`.
+   */
+  nextKey: string[] = new Array(KEY_LINKS).fill("\u0000");
+  /** Dictionary indices of {@linkcode MapColumn.nextKey}. */
+  nextKeyId: Int32Array = new Int32Array(KEY_LINKS);
+  /** For each key dictionary index below {@linkcode KEY_LINKS}: the last value under it. */
+  keyValue: string[] = new Array(KEY_LINKS).fill("\u0000");
+  /** Dictionary indices of {@linkcode MapColumn.keyValue}. */
+  keyValueId: Int32Array = new Int32Array(KEY_LINKS);
+
+  /**
+   * Appends the key of a map entry whose previous entry's key had dictionary index `prev`
+   * (-1 for a map's first entry); returns the key's dictionary index, or -1 when the keys
+   * are PLAIN.
+   */
+  addEntryKey(key: string, prev: number): number {
+    const keys = this.keys;
+    if (!keys.dictMode) {
+      keys.add(key);
+      return -1;
+    }
+    let id: number;
+    if (prev >= 0) {
+      if (prev < KEY_LINKS && this.nextKey[prev] === key) {
+        id = this.nextKeyId[prev];
+        keys.addId(id);
+        return id;
+      }
+    } else if (this.keyCache[0] === key) {
+      id = this.keyCacheId[0];
+      keys.addId(id);
+      return id;
+    }
+    id = keys.add(key);
+    if (id < 0) return id;
+    if (prev < 0) {
+      this.keyCache[0] = key;
+      this.keyCacheId[0] = id;
+    } else if (prev < KEY_LINKS) {
+      this.nextKey[prev] = key;
+      this.nextKeyId[prev] = id;
+    }
+    return id;
+  }
+
+  /**
+   * Appends the (non-null) value of an entry whose key has dictionary index `keyId`
+   * (-1 when the keys are PLAIN) at position `k` of its map.
+   */
+  addEntryValue(value: string, keyId: number, k: number): void {
+    const values = this.values;
+    if (!values.dictMode) {
+      values.add(value);
+      return;
+    }
+    if (keyId < 0 || keyId >= KEY_LINKS) {
+      this.addValue(value, k);
+      return;
+    }
+    if (this.keyValue[keyId] === value) {
+      values.addId(this.keyValueId[keyId]);
+      return;
+    }
+    const id = values.add(value);
+    if (id >= 0) {
+      this.keyValue[keyId] = value;
+      this.keyValueId[keyId] = id;
+    }
+  }
+
   /** Appends the (non-null) value of the entry at position `k` of its map. */
   addValue(value: string, k: number): void {
     const values = this.values;
@@ -351,5 +444,7 @@ export class MapColumn {
     this.values.reset();
     this.keyCache.fill("\u0000");
     this.valueCache.fill("\u0000");
+    this.nextKey.fill("\u0000");
+    this.keyValue.fill("\u0000");
   }
 }

@@ -8,6 +8,9 @@ import {
 } from "@eventlake/schema";
 import { EventBatchWriter, writeEvents, type WriteEventsOptions } from "./write.ts";
 import { compareUtf8, utf8Length } from "./_write_bytes.ts";
+import { GroupEncoder } from "./_write_encode.ts";
+import { EncodeWorker } from "./_write_pipeline.ts";
+import { groupData } from "./_write_wire.ts";
 
 // ------------------------------------------------------------------ helpers
 
@@ -615,4 +618,183 @@ Deno.test("EventBatchWriter uses its options' signal for drain() and close()", a
   controller.abort();
   await rejects(writer.close(), AbortedError);
   ok(aborted, "the sink is aborted");
+});
+
+// ------------------------------------------------------------------ the write worker
+
+/**
+ * Events that exercise every encoder path: empty maps, null values, non-ASCII, many distinct
+ * values (past the dictionary limit). The same events on every call (manyEvents' insert_ids
+ * are random).
+ */
+const mixedEvents = (() => {
+  const events = Array.from(manyEvents(20_000, 11), (e, i) => {
+    if (i % 97 === 0) e.identifiers = { id: "🙂".repeat(70), device_id: `d${i}`, extra: null };
+    if (i % 13 === 0) e.platform_properties = {};
+    return e;
+  });
+  return (count: number) => events.slice(0, count);
+})();
+
+for (
+  const [name, options] of [
+    ["row groups of 1,000", { rowGroupSize: 1_000 }],
+    ["row groups of 10,000", { rowGroupSize: 10_000 }],
+    ["UNCOMPRESSED pages", { rowGroupSize: 2_000, compression: "UNCOMPRESSED" }],
+    ["a row group of one row", { rowGroupSize: 1 }],
+  ] as const
+) {
+  Deno.test(`writeEvents() with a worker writes the same bytes as on one thread (${name})`, async () => {
+    // 5,500 rows end in a partial row group; 20,000 pass the dictionary limit.
+    const count = options.rowGroupSize === 1 ? 30 : options.rowGroupSize === 1_000 ? 5_500 : 20_000;
+    const one = await writeToBytes(mixedEvents(count), { ...options, worker: false });
+    const two = await writeToBytes(mixedEvents(count), { ...options, worker: true });
+    deepStrictEqual(two.summary, one.summary);
+    strictEqual(two.bytes.length, one.bytes.length);
+    ok(two.bytes.every((b, i) => b === one.bytes[i]), "identical bytes");
+  });
+}
+
+Deno.test("EventBatchWriter with a worker writes the same bytes when rows are appended without draining", async () => {
+  const write = async (worker: boolean) => {
+    const chunks: Uint8Array[] = [];
+    const writer = new EventBatchWriter(
+      new WritableStream<Uint8Array>({
+        write(c) {
+          chunks.push(c);
+        },
+      }),
+      { rowGroupSize: 700, worker },
+    );
+    for (const e of mixedEvents(4_000)) writer.append(e);
+    const summary = await writer.close();
+    return { summary, bytes: new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer()) };
+  };
+  const one = await write(false);
+  const two = await write(true);
+  strictEqual(two.summary.rowGroups, 6);
+  deepStrictEqual(two.summary, one.summary);
+  ok(
+    two.bytes.length === one.bytes.length && two.bytes.every((b, i) => b === one.bytes[i]),
+    "identical bytes",
+  );
+});
+
+Deno.test("writeEvents() with a worker stops and rejects with AbortedError when its signal aborts", async () => {
+  const controller = new AbortController();
+  let abortedWith: unknown;
+  const sink = new WritableStream<Uint8Array>({
+    abort(reason) {
+      abortedWith = reason;
+    },
+  });
+  let pulled = 0;
+  function* source(): Generator<Event> {
+    for (const e of manyEvents(20_000)) {
+      if (++pulled === 5_500) controller.abort(new Error("user cancelled"));
+      yield e;
+    }
+  }
+  await rejects(
+    writeEvents(source(), sink, { rowGroupSize: 1_000, signal: controller.signal, worker: true }),
+    AbortedError,
+  );
+  ok(pulled <= 6_024, `stopped pulling events (pulled ${pulled})`);
+  ok(abortedWith instanceof AbortedError);
+});
+
+Deno.test("an error thrown while encoding in the write worker is the error encoding here throws", async () => {
+  // A row group without its map columns: encoding it throws a TypeError on either thread.
+  const broken = {
+    rows: 1,
+    ts: new Float64Array(1),
+    tsMin: 0,
+    tsMax: 0,
+    metric: new Uint8Array(11),
+    metricMin: 0n,
+    metricMax: 0n,
+    eventKey: emptyStringWire(),
+    insertId: emptyStringWire(),
+    maps: [],
+  };
+  let here: unknown;
+  try {
+    for (const _ of new GroupEncoder("SNAPPY", "test").encode(groupData(broken))) { /* all */ }
+  } catch (error) {
+    here = error;
+  }
+  ok(here instanceof TypeError, String(here));
+  const worker = EncodeWorker.start("SNAPPY", "test", () => {});
+  ok(worker !== undefined);
+  try {
+    await rejects(worker.encode(broken), (error: unknown) => {
+      ok(error instanceof TypeError, String(error));
+      strictEqual(error.message, (here as TypeError).message);
+      return true;
+    });
+    // The worker refuses further work once it failed.
+    await rejects(worker.finish(), TypeError);
+  } finally {
+    worker.stop();
+  }
+});
+
+function emptyStringWire() {
+  return {
+    count: 0,
+    dictMode: true,
+    dictValues: [],
+    indices: new Int32Array(1),
+    plain: new Uint8Array(1),
+    plainPos: 0,
+  };
+}
+
+/** Runs `code` (with `writeEvents`, `manyEvents` in scope) in a child Deno; its exit code. */
+async function runChild(code: string): Promise<{ code: number; stderr: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "eventlake_write_worker_" });
+  try {
+    const script = `${dir}/child.ts`;
+    const writeUrl = new URL("./write.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      script,
+      `import { writeEvents } from ${JSON.stringify(writeUrl)};\n` +
+        `function* manyEvents(n: number) {\n` +
+        `  for (let i = 0; i < n; i++) yield {\n` +
+        `    ts: 1700000000000 + i, event_key: "e" + (i % 5), insert_id: crypto.randomUUID(),\n` +
+        `    metric_value: BigInt(i), identifiers: { id: "u" + i, device_id: "d" },\n` +
+        `    user_properties: {}, event_properties: { k: "v" + (i % 9) },\n` +
+        `    platform_properties: { osname: "ios", appversion: "1" },\n` +
+        `  };\n}\n` + code,
+    );
+    const config = new URL("../../deno.json", import.meta.url);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--config", config.pathname, script],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    // A leaked worker keeps the child alive: fail after a minute instead of hanging.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const out = await child.output();
+    clearTimeout(timer);
+    return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("the write worker ends when the write completes, is aborted or fails, so the process can exit", async () => {
+  const sink = `new WritableStream({ write() {} })`;
+  const cases = [
+    `await writeEvents(manyEvents(5_000), ${sink}, { rowGroupSize: 1_000, worker: true });`,
+    `const c = new AbortController();
+     const events = (function* () { let i = 0; for (const e of manyEvents(50_000)) { if (++i === 2_500) c.abort(); yield e; } })();
+     await writeEvents(events, ${sink}, { rowGroupSize: 1_000, worker: true, signal: c.signal }).catch(() => {});`,
+    `const events = (function* () { let i = 0; for (const e of manyEvents(50_000)) { if (++i === 2_500) e.ts = 0.5; yield e; } })();
+     await writeEvents(events, ${sink}, { rowGroupSize: 1_000, worker: true }).catch(() => {});`,
+  ];
+  for (const code of cases) {
+    const result = await runChild(code);
+    strictEqual(result.code, 0, `the child exited by itself: ${result.stderr}`);
+  }
 });
