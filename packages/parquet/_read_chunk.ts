@@ -86,33 +86,50 @@ export class PlainStrings {
     const bounds = new Int32Array(count * 2);
     const end = bytes.length;
     let at = offset;
-    // Whether every byte of the region (length prefixes too) is ASCII: then the fast UTF-8
-    // decoder gives one UTF-16 unit per byte as well.
-    let allAscii = true;
+    // Whether every length prefix is ASCII too: then an all-ASCII region decodes to one
+    // UTF-16 unit per byte, string index = byte index.
+    let asciiPrefixes = true;
     for (let i = 0; i < count; i++) {
       if (at + 4 > end) throw new RangeError(`string ${i} of ${count} starts past the page end`);
       const len = (bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 | bytes[at + 3] << 24) >>>
         0;
-      if (len > 0x7f) allAscii = false;
+      if (len > 0x7f) asciiPrefixes = false;
       at += 4;
       const stop = at + len;
       if (stop > end) throw new RangeError(`string ${i} claims ${len} bytes past the page end`);
-      let ascii = true;
-      for (let j = at; j < stop; j++) {
-        if (bytes[j] > 0x7f) {
-          ascii = false;
-          allAscii = false;
-          break;
-        }
-      }
-      bounds[2 * i] = ascii ? at : -at - 1;
+      bounds[2 * i] = at;
       bounds[2 * i + 1] = stop;
       at = stop;
     }
-    const region = bytes.subarray(offset, at);
     this.#base = offset;
-    this.#text = count === 0 ? "" : allAscii ? utf8.decode(region) : bytewise.decode(region);
     this.#bounds = bounds;
+    if (count === 0) {
+      this.#text = "";
+      return;
+    }
+    const region = bytes.subarray(offset, at);
+    if (asciiPrefixes) {
+      // One native pass decides: valid non-ASCII UTF-8 decodes to fewer units than bytes,
+      // and a byte that is not UTF-8 becomes U+FFFD; same length and no U+FFFD = all ASCII.
+      const text = utf8.decode(region);
+      if (text.length === region.length && text.indexOf("\uFFFD") === -1) {
+        this.#text = text;
+        return;
+      }
+    }
+    // Some value is not ASCII: mark those (negated start, minus 1) for the UTF-8 decoder and
+    // cut the others from a byte-for-byte decoding of the page.
+    for (let i = 0; i < count; i++) {
+      const start = bounds[2 * i];
+      const stop = bounds[2 * i + 1];
+      for (let j = start; j < stop; j++) {
+        if (bytes[j] > 0x7f) {
+          bounds[2 * i] = -start - 1;
+          break;
+        }
+      }
+    }
+    this.#text = bytewise.decode(region);
   }
 
   /** The page as structured-clonable data; its buffers are added to `transfer`. */
@@ -195,6 +212,16 @@ export class DictPage<T> {
   at(i: number): T {
     return this.#dictionary[this.#indices[i]];
   }
+
+  /** The dictionary the indices refer to. */
+  get dictionary(): readonly T[] {
+    return this.#dictionary;
+  }
+
+  /** One dictionary index per value, each checked against the dictionary's size. */
+  get indices(): Uint32Array {
+    return this.#indices;
+  }
 }
 
 /** PLAIN FIXED_LEN_BYTE_ARRAY decimals of one page, decoded exactly when read. */
@@ -263,6 +290,12 @@ export class LazyValues<T> {
   #index = 0;
   #end = 0;
   #current: Page<T> | undefined;
+  // The current page by kind, so `next` reads each kind at a call site of its own (one
+  // shared `page.at` site sees four classes and is megamorphic: no inlining).
+  #dictionary: T[] | null = null;
+  #indices: Uint32Array | null = null;
+  #plain: PlainStrings | null = null;
+  #fixed: FixedDecimals | null = null;
 
   /** What the values are (for {@linkcode leafToWire}). */
   readonly kind: "string" | "bigint";
@@ -276,13 +309,42 @@ export class LazyValues<T> {
 
   /** The next value; `undefined` after the last. */
   next(): T | undefined {
+    if (this.#index >= this.#end && !this.#advance()) return undefined;
+    const i = this.#index++;
+    const dictionary = this.#dictionary;
+    if (dictionary !== null) return dictionary[this.#indices![i]];
+    const plain = this.#plain;
+    if (plain !== null) return plain.at(i) as T;
+    const fixed = this.#fixed;
+    if (fixed !== null) return fixed.at(i) as T;
+    return this.#current!.at(i);
+  }
+
+  /** Moves to the next non-empty page; `false` after the last. */
+  #advance(): boolean {
     while (this.#index >= this.#end) {
-      if (++this.#page >= this.#pages.length) return undefined;
-      this.#current = this.#pages[this.#page];
+      if (++this.#page >= this.#pages.length) {
+        this.#page = this.#pages.length;
+        return false;
+      }
+      const page = this.#pages[this.#page];
+      this.#current = page;
       this.#index = 0;
-      this.#end = this.#current.length;
+      this.#end = page.length;
+      this.#dictionary = null;
+      this.#indices = null;
+      this.#plain = null;
+      this.#fixed = null;
+      if (page instanceof DictPage) {
+        this.#dictionary = page.dictionary as T[];
+        this.#indices = page.indices;
+      } else if (page instanceof PlainStrings) {
+        this.#plain = page;
+      } else if (page instanceof FixedDecimals) {
+        this.#fixed = page;
+      }
     }
-    return this.#current!.at(this.#index++);
+    return true;
   }
 
   /** The pages as structured-clonable data; their buffers are added to `transfer`. */
@@ -523,8 +585,12 @@ export function decodeLeaf(
         if (defs !== null) {
           const levels = defs.subarray(seen, seen + n);
           pos = readLevels(plain, pos, maxDef, levels);
-          nonNull = 0;
-          for (let i = 0; i < n; i++) if (levels[i] === maxDef) nonNull++;
+          if (soleLevel >= 0) {
+            nonNull = soleLevel === maxDef ? n : 0;
+          } else {
+            nonNull = 0;
+            for (let i = 0; i < n; i++) if (levels[i] === maxDef) nonNull++;
+          }
         }
         const encoding = daph.encoding;
         if (encoding === "PLAIN") {
@@ -561,6 +627,13 @@ export function decodeLeaf(
           const levels = defs.subarray(seen, seen + n);
           if (defLen === 0) {
             levels.fill(maxDef);
+          } else if (soleRun(page, repLen, repLen + defLen, bitWidth(maxDef), n) >= 0) {
+            // One RLE run (no nulls, or all null): no per-level pass.
+            if (soleLevel > maxDef) {
+              throw new RangeError(`level ${soleLevel} is above the maximum ${maxDef}`);
+            }
+            levels.fill(soleLevel);
+            nonNull = soleLevel === maxDef ? n : 0;
           } else {
             readHybrid(page, repLen, repLen + defLen, bitWidth(maxDef), levels, n);
             nonNull = 0;
@@ -635,16 +708,56 @@ function internalize(strings: string[]): string[] {
   return strings;
 }
 
-/** Reads V1 levels: a 4-byte length, then the hybrid runs. Returns the position after them. */
+/**
+ * The level of the last {@linkcode soleRun} or {@linkcode readLevels} when its levels were one
+ * RLE run, else -1.
+ */
+let soleLevel = -1;
+
+/**
+ * When `page[pos..end)` starts with one RLE run of at least `count` values, sets
+ * {@linkcode soleLevel} to its value and returns it; otherwise sets and returns -1.
+ */
+function soleRun(page: Uint8Array, pos: number, end: number, width: number, count: number): number {
+  soleLevel = -1;
+  let header = 0;
+  let scale = 1;
+  let b: number;
+  do {
+    if (pos >= end || scale > 2 ** 28) return -1;
+    b = page[pos++];
+    header += (b & 0x7f) * scale;
+    scale *= 128;
+  } while (b & 0x80);
+  if (header % 2 !== 0 || header / 2 < count) return -1;
+  const byteWidth = (width + 7) >> 3;
+  if (pos + byteWidth > end) return -1;
+  let value = 0;
+  for (let i = 0; i < byteWidth; i++) value |= page[pos + i] << (8 * i);
+  soleLevel = value & ((1 << width) - 1);
+  return soleLevel;
+}
+
+/**
+ * Reads V1 levels: a 4-byte length, then the hybrid runs. Returns the position after them;
+ * sets {@linkcode soleLevel}.
+ */
 function readLevels(page: Uint8Array, pos: number, max: number, out: Uint8Array): number {
   if (pos + 4 > page.length) throw new RangeError("levels start past the page end");
   const len = (page[pos] | page[pos + 1] << 8 | page[pos + 2] << 16 | page[pos + 3] << 24) >>> 0;
   pos += 4;
   if (pos + len > page.length) throw new RangeError(`levels claim ${len} bytes past the page end`);
-  readHybrid(page, pos, pos + len, bitWidth(max), out, out.length);
+  const width = bitWidth(max);
+  if (out.length > 0 && soleRun(page, pos, pos + len, width, out.length) >= 0) {
+    if (soleLevel > max) throw new RangeError(`level ${soleLevel} is above the maximum ${max}`);
+    out.fill(soleLevel);
+    return pos + len;
+  }
+  readHybrid(page, pos, pos + len, width, out, out.length);
   for (let i = 0; i < out.length; i++) {
     if (out[i] > max) throw new RangeError(`level ${out[i]} is above the maximum ${max}`);
   }
+  soleLevel = -1;
   return pos + len;
 }
 

@@ -2,7 +2,8 @@ import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
 import { decodeDecimalBytes, encodeDecimalBytes } from "@eventlake/schema";
 import { decodeDecimal } from "./_read_decimal.ts";
 import { readHybrid } from "./_read_rle.ts";
-import { assembleTs } from "./_read_columns.ts";
+import { assembleTs, CorruptColumnError, MapCursor, MapShapes } from "./_read_columns.ts";
+import { LazyValues, PlainStrings } from "./_read_chunk.ts";
 import type { ColumnPlan, Leaf } from "./_read_layout.ts";
 
 Deno.test("decodeDecimal() agrees with decodeDecimalBytes on both its fast and slow paths", () => {
@@ -122,4 +123,157 @@ Deno.test("readHybrid() unpacks widths 1 to 12 exactly, including partial final 
       deepStrictEqual([...out], values, `width ${width}, count ${count}`);
     }
   }
+});
+
+Deno.test("readHybrid() unpacks long width-1 runs exactly at any output alignment", () => {
+  let seed = 11;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (const count of [64, 65, 1000, 70_001]) {
+    const values = Array.from({ length: count }, () => (rand() < 0.7 ? 1 : 0));
+    const groups = Math.ceil(count / 8);
+    // Header as ULEB128, then the bits LSB first.
+    const header: number[] = [];
+    for (let h = (groups << 1) | 1;; h >>>= 7) {
+      if (h < 0x80) {
+        header.push(h);
+        break;
+      }
+      header.push((h & 0x7f) | 0x80);
+    }
+    const packed = new Uint8Array(header.length + groups);
+    packed.set(header);
+    values.forEach((v, i) => packed[header.length + (i >> 3)] |= v << (i & 7));
+    for (const shift of [0, 1, 2, 3, 5]) {
+      const backing = new Uint8Array(count + shift + 3).fill(9);
+      const out = backing.subarray(shift, shift + count);
+      readHybrid(packed, 0, packed.length, 1, out, count);
+      deepStrictEqual([...out], values, `count ${count}, shift ${shift}`);
+      deepStrictEqual([...backing.subarray(0, shift)], new Array(shift).fill(9));
+      deepStrictEqual([...backing.subarray(shift + count)], [9, 9, 9], "nothing written past out");
+    }
+  }
+});
+
+/** A MAP column's plan: required map, repeated key_value, required key, optional value. */
+function mapPlan(): Extract<ColumnPlan, { kind: "map" }> {
+  const leaf = (path: string, maxDef: number): Leaf =>
+    ({ index: 0, path, schemaPath: [], element: { name: path }, maxDef, maxRep: 1 }) as Leaf;
+  return {
+    kind: "map",
+    column: "event_properties",
+    key: leaf("event_properties.key_value.key", 1),
+    value: leaf("event_properties.key_value.value", 2),
+    presentDef: 0,
+    entryDef: 1,
+  };
+}
+
+/** Key and value leaves for rows of entries (`[]`: an empty map; a null key or value: null). */
+function mapLeaves(rows: [string | null, string | null][][]) {
+  const reps: number[] = [];
+  const kDefs: number[] = [];
+  const vDefs: number[] = [];
+  const keys: string[] = [];
+  const values: string[] = [];
+  for (const row of rows) {
+    if (row.length === 0) {
+      reps.push(0);
+      kDefs.push(0);
+      vDefs.push(0);
+      continue;
+    }
+    row.forEach(([k, v], i) => {
+      reps.push(i === 0 ? 0 : 1);
+      kDefs.push(k === null ? 0 : 1); // a null key: written as an absent entry level
+      vDefs.push(v === null ? 1 : 2);
+      if (k !== null) keys.push(k);
+      if (v !== null) values.push(v);
+    });
+  }
+  const leaf = (defs: number[], vals: string[]) => ({
+    count: reps.length,
+    defs: Uint8Array.from(defs),
+    reps: Uint8Array.from(reps),
+    values: new LazyValues<string>([vals], vals.length, "string"),
+  });
+  return { keys: leaf(kDefs, keys), values: leaf(vDefs, values) };
+}
+
+Deno.test("MapCursor builds the same maps before and after a key sequence gets a factory", () => {
+  const shape: [string, string | null][] = [["b", "1"], ["a", null], ["0", "z"], ["c", "3"]];
+  const rows: [string | null, string | null][][] = [];
+  for (let i = 0; i < 60; i++) {
+    rows.push(shape.map(([k, v]) => [k, v === null ? null : `${v}${i}`]));
+    if (i % 7 === 0) rows.push([]);
+  }
+  const { keys, values } = mapLeaves(rows);
+  const shapes = new MapShapes();
+  const cursor = new MapCursor(mapPlan(), keys, values, rows.length, shapes);
+  for (const row of rows) {
+    const map = cursor.next();
+    strictEqual(cursor.problem, null);
+    strictEqual(Object.getPrototypeOf(map), Object.prototype);
+    deepStrictEqual(Object.entries(map), Object.entries(Object.fromEntries(row)));
+  }
+});
+
+Deno.test("MapCursor reports duplicate and null keys on every row, however often they repeat", () => {
+  const rows: [string | null, string | null][][] = [];
+  for (let i = 0; i < 40; i++) {
+    rows.push([["k", "1"], ["j", "2"], ["k", "3"]], [["k", "1"], [null, "x"]]);
+  }
+  const { keys, values } = mapLeaves(rows);
+  const cursor = new MapCursor(mapPlan(), keys, values, rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    cursor.next();
+    strictEqual(cursor.problem, i % 2 === 0 ? 'has the key "k" twice' : "has a null key");
+  }
+});
+
+Deno.test("MapCursor keeps a __proto__ key as an own entry without touching the prototype", () => {
+  const rows: [string, string][][] = [];
+  for (let i = 0; i < 40; i++) rows.push([["__proto__", `p${i}`], ["x", "1"]]);
+  const { keys, values } = mapLeaves(rows);
+  const cursor = new MapCursor(mapPlan(), keys, values, rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const map = cursor.next();
+    strictEqual(cursor.problem, null);
+    strictEqual(Object.getPrototypeOf(map), Object.prototype);
+    deepStrictEqual(Object.keys(map), ["__proto__", "x"]);
+    strictEqual(Object.getOwnPropertyDescriptor(map, "__proto__")?.value, `p${i}`);
+  }
+});
+
+Deno.test("MapCursor refuses keys and values whose repetition levels disagree", () => {
+  const { keys, values } = mapLeaves([[["a", "1"], ["b", "2"]], [["c", "3"]]]);
+  values.reps![2] = 1;
+  throws(
+    () => new MapCursor(mapPlan(), keys, values, 2),
+    (e: Error) => e instanceof CorruptColumnError && /disagree at entry 2/.test(e.message),
+  );
+  const ok = mapLeaves([[["a", "1"], ["b", "2"]], [["c", "3"]]]);
+  throws(
+    () => new MapCursor(mapPlan(), ok.keys, ok.values, 3),
+    (e: Error) =>
+      e instanceof CorruptColumnError && /has 2 rows where the row group has 3/.test(e.message),
+  );
+});
+
+Deno.test("PlainStrings decodes ASCII, UTF-8 and invalid bytes like TextDecoder, value by value", () => {
+  const utf8 = new TextDecoder();
+  const enc = new TextEncoder();
+  const cases: Uint8Array[][] = [
+    ["abc", "", "0123456789abcdef-uuid"].map((s) => enc.encode(s)),
+    ["abc", "한국어", "x"].map((s) => enc.encode(s)),
+    [enc.encode("ok"), Uint8Array.of(0x61, 0xff, 0x62), enc.encode("\uFFFD")],
+    [enc.encode("a".repeat(200)), enc.encode("b")], // a length prefix that is not ASCII
+  ];
+  for (const values of cases) {
+    const parts: number[] = [7, 7, 7]; // the page may start with other bytes
+    for (const v of values) parts.push(v.length & 0xff, v.length >> 8, 0, 0, ...v);
+    const page = Uint8Array.from(parts);
+    const strings = new PlainStrings(page, 3, values.length);
+    deepStrictEqual(strings.toArray(), values.map((v) => utf8.decode(v)));
+  }
+  throws(() => new PlainStrings(Uint8Array.of(5, 0, 0, 0, 65), 0, 1), RangeError);
 });

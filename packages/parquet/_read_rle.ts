@@ -6,6 +6,63 @@
  * @module
  */
 
+/** Whether typed arrays are little-endian here (then a word holds bytes in index order). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Per byte of a width-1 run, its bits 0–3 (`LOW`) and 4–7 (`HIGH`) as four 0/1 bytes. */
+const LOW = new Uint32Array(256);
+const HIGH = new Uint32Array(256);
+for (let b = 0; b < 256; b++) {
+  for (let k = 0; k < 4; k++) {
+    LOW[b] |= ((b >> k) & 1) << (8 * k);
+    HIGH[b] |= ((b >> (k + 4)) & 1) << (8 * k);
+  }
+}
+/** Width-1 runs at least this long are unpacked a word at a time. */
+const WORD_RUN = 64;
+
+/** Scratch words for runs whose output does not start on a 4-byte boundary. */
+const SCRATCH_WORDS = new Uint32Array(1 << 13);
+const SCRATCH_BYTES = new Uint8Array(SCRATCH_WORDS.buffer);
+
+/**
+ * Unpacks the width-1 values `out[i..)` from `bytes[at..)`, eight per byte, through two 32-bit
+ * words per byte, for as many whole bytes as fit before `stop`; `out` is a `Uint8Array`.
+ * Returns the index after the last value written.
+ */
+function unpackBitsWords(
+  bytes: Uint8Array,
+  at: number,
+  out: Uint8Array,
+  i: number,
+  stop: number,
+): number {
+  const total = (stop - i) >> 3; // whole input bytes
+  if (((out.byteOffset + i) & 3) === 0) {
+    const words = new Uint32Array(out.buffer, out.byteOffset + i, total << 1);
+    for (let w = 0; w < words.length; w += 2) {
+      const b = bytes[at++];
+      words[w] = LOW[b];
+      words[w + 1] = HIGH[b];
+    }
+    return i + (total << 3);
+  }
+  // A word view cannot start here: unpack into aligned scratch, then copy.
+  const words = SCRATCH_WORDS;
+  let left = total;
+  while (left > 0) {
+    const chunk = Math.min(left, words.length >> 1);
+    for (let w = 0, end = chunk << 1; w < end; w += 2) {
+      const b = bytes[at++];
+      words[w] = LOW[b];
+      words[w + 1] = HIGH[b];
+    }
+    out.set(SCRATCH_BYTES.subarray(0, chunk << 3), i);
+    i += chunk << 3;
+    left -= chunk;
+  }
+  return i;
+}
+
 /**
  * Decodes `count` values of `width` bits from `bytes[pos..end)` into `out[0..count)`.
  * Returns the position after the last run read. Throws `RangeError` on truncated input.
@@ -46,6 +103,11 @@ export function readHybrid(
       if (width === 1) {
         // Levels of maps and optional columns: one byte is eight values.
         let i = seen;
+        if (LITTLE_ENDIAN && stop - i >= WORD_RUN && out instanceof Uint8Array) {
+          const next = unpackBitsWords(bytes, at, out, i, stop);
+          at += (next - i) >> 3;
+          i = next;
+        }
         for (; i + 8 <= stop; i += 8) {
           const b = bytes[at++];
           out[i] = b & 1;
@@ -69,9 +131,27 @@ export function readHybrid(
         }
         for (let k = 0; i < stop; i++, k += 2) out[i] = (bytes[at] >> k) & 3;
       } else {
+        // Each value from the 32-bit little-endian window at its first byte (widths up to
+        // 24 plus a shift of up to 7 fit), while the window stays inside the run.
+        let i = seen;
+        let bit = 0;
+        const safe = pos + runBytes - 3;
+        for (; i < stop; i++) {
+          const p = at + (bit >>> 3);
+          if (p >= safe) break;
+          out[i] = ((bytes[p] | bytes[p + 1] << 8 | bytes[p + 2] << 16 | bytes[p + 3] << 24) >>>
+            (bit & 7)) & mask;
+          bit += width;
+        }
+        // The last few values: a byte at a time.
+        at += bit >>> 3;
         let buf = 0;
         let bits = 0;
-        for (let i = seen; i < stop; i++) {
+        if ((bit & 7) !== 0 && i < stop) {
+          buf = bytes[at++] >> (bit & 7);
+          bits = 8 - (bit & 7);
+        }
+        for (; i < stop; i++) {
           while (bits < width) {
             buf |= bytes[at++] << bits;
             bits += 8;

@@ -37,6 +37,7 @@ import {
   CorruptColumnError,
   DecimalCursor,
   MapCursor,
+  MapShapes,
   type RowDecimals,
   type RowProblem,
 } from "./_read_columns.ts";
@@ -92,6 +93,8 @@ interface Opened {
   footer: Footer;
   layout: Layout;
   plans: ColumnPlan[];
+  /** Key sequences met per map column, shared by the row groups of this read. */
+  shapes: Map<string, MapShapes>;
 }
 
 /** Reads the footer and matches the schema; throws the schema problem if any. */
@@ -131,7 +134,7 @@ async function openEvents(source: ByteSource, options: ReadEventsOptions): Promi
     });
   }
   for (const v of layout.variants) options.onVariant?.(v);
-  return { name, footer, layout, plans: [...layout.plans.values()] };
+  return { name, footer, layout, plans: [...layout.plans.values()], shapes: new Map() };
 }
 
 function leavesOf(plan: ColumnPlan): Leaf[] {
@@ -255,14 +258,18 @@ function decodeGroup(
               : new BuiltStrings(assembleString(plan, leaf, rows, sink));
           break;
         }
-        case "map":
+        case "map": {
+          let shapes = opened.shapes.get(plan.column);
+          if (shapes === undefined) opened.shapes.set(plan.column, shapes = new MapShapes());
           out.maps[plan.column as typeof MAP_COLUMNS[number]] = new MapCursor(
             plan,
             decode(plan.key, false),
             decode(plan.value, false),
             rows,
+            shapes,
           );
           break;
+        }
         case "json":
           out.maps[plan.column as typeof MAP_COLUMNS[number]] = new BuiltMaps(
             assembleJsonMap(plan, decode(plan.leaf, false), rows, sink),
