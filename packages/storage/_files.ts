@@ -102,8 +102,8 @@ export interface FileReadableOptions {
  * default reader gets chunks of `chunkSize`, each read into a fresh buffer handed on without a
  * copy; a BYOB reader (`getReader({ mode: "byob" })`) has the file read straight into its own
  * buffer, so a consumer that keeps buffers (an S3 upload's parts) reads with no copy and no
- * garbage. One chunk is read ahead. The file is closed at the end, on cancel, on abort and on
- * failure.
+ * garbage. One chunk is read ahead for a default reader. The file is closed at the end, on
+ * cancel, on abort and on failure.
  */
 export function fileReadable(
   file: Deno.FsFile,
@@ -114,6 +114,7 @@ export function fileReadable(
   const { signal, what, onError, chunkSize } = options;
   let at = start;
   let open = true;
+  let byob = false;
   let onAbort: (() => void) | undefined;
   const done = () => {
     if (open) (open = false, file.close());
@@ -150,6 +151,11 @@ export function fileReadable(
       try {
         if (!open) return;
         const request = controller.byobRequest;
+        const view = request?.view;
+        // A view that is not one the stream allocated itself comes from a BYOB reader: then
+        // no read-ahead, which would read into a buffer of ours only to copy it into theirs.
+        if (view && (view.byteOffset !== 0 || view.buffer.byteLength !== chunkSize)) byob = true;
+        if (!request && byob) return;
         const buf = request?.view
           ? new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength)
           : new Uint8Array(Math.min(chunkSize, Math.max(0, end - at)));
