@@ -88,7 +88,11 @@ export interface ObjectStore {
   read(key: string, options?: ReadOptions): Promise<Uint8Array>;
   /** Streams an object, or a range of it. */
   readStream(key: string, options?: ReadOptions): Promise<ReadableStream<Uint8Array>>;
-  /** Writes an object from bytes or a stream (streamed to the backend, never buffered whole). */
+  /**
+   * Writes an object from bytes or a stream (streamed to the backend, never buffered whole).
+   * A byte stream, such as a file's `readable`, may be read with a BYOB reader into the
+   * store's own buffers (the local and S3 stores do), so it is read in large pieces, uncopied.
+   */
   write(
     key: string,
     body: Uint8Array | ReadableStream<Uint8Array>,
