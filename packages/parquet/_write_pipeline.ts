@@ -16,26 +16,46 @@ export class EncodeWorker {
   readonly #onSpare: (buffers: GroupWire) => void;
   readonly #replies: { resolve(m: FromEncoder): void; reject(error: unknown): void }[] = [];
   #broken: unknown = undefined;
+  #loaded = false;
+  #resolveReady: (loaded: boolean) => void = () => {};
+  /**
+   * Whether the worker loaded: resolves `true` once it said so, `false` if it failed first
+   * (e.g. a compiled executable built without `--include` of `_write_worker.ts`).
+   */
+  readonly ready: Promise<boolean> = new Promise((resolve) => {
+    this.#resolveReady = resolve;
+  });
 
   private constructor(worker: Worker, onSpare: (buffers: GroupWire) => void) {
     this.#worker = worker;
     this.#onSpare = onSpare;
   }
 
-  /** Starts a worker, or returns undefined when the runtime cannot. */
+  /** Whether the worker has loaded (see {@linkcode EncodeWorker.ready}). */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  /** Starts a worker (from `url`: a test's), or returns undefined when the runtime cannot. */
   static start(
     codec: "SNAPPY" | "UNCOMPRESSED",
     createdBy: string,
     onSpare: (buffers: GroupWire) => void,
+    url: URL = new URL("./_write_worker.ts", import.meta.url),
   ): EncodeWorker | undefined {
     let worker: Worker;
     try {
-      worker = new Worker(new URL("./_write_worker.ts", import.meta.url).href, { type: "module" });
+      worker = new Worker(url.href, { type: "module" });
     } catch {
       return undefined;
     }
     const self = new EncodeWorker(worker, onSpare);
     worker.onmessage = (event: MessageEvent<FromEncoder>) => {
+      if (event.data.t === "ready") {
+        self.#loaded = true;
+        self.#resolveReady(true);
+        return;
+      }
       const reply = self.#replies.shift();
       if (event.data.t === "failed") self.#broken ??= event.data.error;
       reply?.resolve(event.data);
@@ -87,6 +107,7 @@ export class EncodeWorker {
   }
 
   #fail(error: unknown): void {
+    this.#resolveReady(false);
     this.#broken ??= error;
     for (const reply of this.#replies.splice(0)) reply.reject(this.#broken);
   }

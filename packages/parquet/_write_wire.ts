@@ -48,8 +48,9 @@ export type ToEncoder =
   | { t: "group"; group: GroupWire }
   | { t: "finish" };
 
-/** Messages to the writing thread: one per `group` or `finish`, in order. */
+/** Messages to the writing thread: `ready` once loaded, then one per `group` or `finish`, in order. */
 export type FromEncoder =
+  | { t: "ready" }
   | { t: "encoded"; chunks: Uint8Array[]; buffers: GroupWire }
   | { t: "finished"; chunks: Uint8Array[]; bytes: number }
   | { t: "failed"; error: unknown };

@@ -55,3 +55,6 @@ self.onmessage = (event: MessageEvent<ToEncoder>) => {
     self.postMessage(reply);
   }
 };
+
+// Loaded: the writing thread hands over row groups only after this (else it encodes them itself).
+self.postMessage({ t: "ready" });

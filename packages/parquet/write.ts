@@ -240,7 +240,14 @@ export class EventBatchWriter {
   append(event: Event): boolean {
     if (this.#failed !== undefined || this.#closed) this.#refuse();
     if (this.#pending !== undefined) this.#finishPending();
-    if (this.#full) this.#handOff();
+    if (this.#full) {
+      // Not drained: hand the row group over now, or encode it here if the worker never loaded.
+      if ((this.#worker as EncodeWorker).loaded) this.#handOff();
+      else {
+        this.#encodeHereInstead();
+        this.#finishPending();
+      }
+    }
     const row = this.#rows;
     try {
       this.#shred(event, row);
@@ -270,11 +277,15 @@ export class EventBatchWriter {
     const signal = options.signal ?? this.#signal;
     if (signal?.aborted) throw this.#aborted(signal);
     if (this.#full) {
-      // One row group in the worker at a time, while this thread fills the next.
-      const done = await this.#collect();
-      this.#handOff();
-      await this.#writeChunks(done, signal);
-      return;
+      const worker = this.#worker as EncodeWorker;
+      if (worker.loaded || await worker.ready) {
+        // One row group in the worker at a time, while this thread fills the next.
+        const done = await this.#collect();
+        this.#handOff();
+        await this.#writeChunks(done, signal);
+        return;
+      }
+      this.#encodeHereInstead();
     }
     const pending = this.#pending;
     if (pending !== undefined) {
@@ -331,7 +342,11 @@ export class EventBatchWriter {
     try {
       const signal = options.signal ?? this.#signal;
       let bytes: number;
-      const worker = this.#worker;
+      let worker = this.#worker;
+      if (worker !== undefined && !worker.loaded && !await worker.ready) {
+        this.#encodeHereInstead();
+        worker = undefined;
+      }
       if (worker !== undefined) {
         if (signal?.aborted) throw this.#aborted(signal);
         if (this.#full || this.#rows > 0) this.#handOff();
@@ -441,6 +456,21 @@ export class EventBatchWriter {
     this.#eventKey.reset();
     this.#insertId.reset();
     for (const m of this.#maps) m.reset();
+  }
+
+  /**
+   * The worker failed to load before it got any row group (e.g. a compiled executable built
+   * without `--include` of `_write_worker.ts`): encode every row group here instead, from the
+   * completed one on (the file is the same).
+   */
+  #encodeHereInstead(): void {
+    this.#worker?.stop();
+    this.#worker = undefined;
+    this.#useWorker = false;
+    if (this.#full) {
+      this.#full = false;
+      this.#pending = this.#encodeHere();
+    }
   }
 
   #startWorker(): void {

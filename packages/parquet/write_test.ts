@@ -798,3 +798,23 @@ Deno.test("the write worker ends when the write completes, is aborted or fails, 
     strictEqual(result.code, 0, `the child exited by itself: ${result.stderr}`);
   }
 });
+
+Deno.test("a write worker that cannot load says so (the writer then encodes on its own thread)", async () => {
+  // A worker module that fails to load, as a missing one in a compiled executable does.
+  const missing = new URL("data:application/javascript,throw new Error('not here')");
+  const worker = EncodeWorker.start("SNAPPY", "test", () => {}, missing);
+  ok(worker !== undefined);
+  try {
+    strictEqual(await worker.ready, false);
+    strictEqual(worker.loaded, false);
+  } finally {
+    worker.stop();
+  }
+  const loaded = EncodeWorker.start("SNAPPY", "test", () => {});
+  ok(loaded !== undefined);
+  try {
+    strictEqual(await loaded.ready, true);
+  } finally {
+    loaded.stop();
+  }
+});
