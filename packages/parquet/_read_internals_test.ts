@@ -4,6 +4,7 @@ import { decodeDecimal } from "./_read_decimal.ts";
 import { readHybrid } from "./_read_rle.ts";
 import { assembleTs, CorruptColumnError, MapCursor, MapShapes } from "./_read_columns.ts";
 import { LazyValues, PlainStrings } from "./_read_chunk.ts";
+import { snappyDecompressInto } from "./_read_snappy.ts";
 import type { ColumnPlan, Leaf } from "./_read_layout.ts";
 
 Deno.test("decodeDecimal() agrees with decodeDecimalBytes on both its fast and slow paths", () => {
@@ -276,4 +277,78 @@ Deno.test("PlainStrings decodes ASCII, UTF-8 and invalid bytes like TextDecoder,
     deepStrictEqual(strings.toArray(), values.map((v) => utf8.decode(v)));
   }
   throws(() => new PlainStrings(Uint8Array.of(5, 0, 0, 0, 65), 0, 1), RangeError);
+});
+
+Deno.test("snappyDecompressInto() decodes every element kind, overlapping references included", () => {
+  let seed = 5;
+  const rand = (n: number) =>
+    Math.floor((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 * n);
+  for (let round = 0; round < 100; round++) {
+    // A random valid stream: literals with 0-4 length bytes, copies with 1-, 2- and 4-byte
+    // offsets, overlapping (offset < length) ones too; the expected bytes built alongside.
+    const expected: number[] = [];
+    const body: number[] = [];
+    const elements = 1 + rand(60);
+    for (let e = 0; e < elements; e++) {
+      const kind = expected.length === 0 ? 0 : rand(4);
+      if (kind === 0) {
+        const len = e === 0 && round % 25 === 0
+          ? 70_000 + rand(1000) // 3 length bytes
+          : 1 + [rand(60), 60 + rand(200), 256 + rand(3000)][rand(3)];
+        const bytes = Array.from({ length: len }, () => rand(256));
+        if (len <= 60) body.push((len - 1) << 2);
+        else if (len - 1 < 256) body.push(60 << 2, len - 1);
+        else if (len - 1 < 65536) body.push(61 << 2, (len - 1) & 0xff, (len - 1) >> 8);
+        else body.push(62 << 2, (len - 1) & 0xff, ((len - 1) >> 8) & 0xff, (len - 1) >> 16);
+        for (const b of bytes) body.push(b), expected.push(b);
+        continue;
+      }
+      const range = rand(3) === 0 ? 8 : kind === 1 ? 2047 : 70_000; // short: overlapping
+      const offset = 1 + rand(Math.min(expected.length, range));
+      let len: number;
+      if (kind === 1) {
+        len = 4 + rand(8);
+        body.push(1 | ((len - 4) << 2) | ((offset >> 8) << 5), offset & 0xff);
+      } else if (kind === 2 && offset < 65536) {
+        len = 1 + rand(64);
+        body.push(2 | ((len - 1) << 2), offset & 0xff, offset >> 8);
+      } else {
+        len = 1 + rand(64);
+        body.push(3 | ((len - 1) << 2), offset & 0xff, (offset >> 8) & 0xff, offset >> 16, 0);
+      }
+      for (let i = 0; i < len; i++) expected.push(expected[expected.length - offset]);
+    }
+    const header: number[] = [];
+    for (let n = expected.length;; n = Math.floor(n / 128)) {
+      if (n < 128) {
+        header.push(n);
+        break;
+      }
+      header.push((n & 0x7f) | 0x80);
+    }
+    const input = Uint8Array.from([...header, ...body]);
+    const out = new Uint8Array(expected.length);
+    snappyDecompressInto(input, out);
+    let diff = -1;
+    for (let i = 0; i < out.length && diff < 0; i++) if (out[i] !== expected[i]) diff = i;
+    strictEqual(diff, -1, `round ${round}: first difference at byte ${diff}`);
+  }
+});
+
+Deno.test("snappyDecompressInto() refuses corrupt data with a RangeError", () => {
+  const bad: [number[], number][] = [
+    [[3, 8, 97, 98, 99], 3], // valid: a literal of 3 bytes
+    [[4, 8, 97, 98, 99], 4], // stops one byte short
+    [[2, 8, 97, 98, 99], 2], // more data than declared
+    [[5, 4, 97, 5, 2], 5], // reference 2 back from byte 1
+    [[5, 4, 97, 2, 0], 5], // reference 0 back
+    [[3, 12, 97], 3], // literal past the end of the input
+    [[0x80, 0x80, 0x80, 0x80, 0x80, 1], 1], // length header too long
+  ];
+  for (const [bytes, size] of bad.slice(1)) {
+    throws(() => snappyDecompressInto(Uint8Array.from(bytes), new Uint8Array(size)), RangeError);
+  }
+  const ok = new Uint8Array(3);
+  snappyDecompressInto(Uint8Array.from(bad[0][0]), ok);
+  deepStrictEqual([...ok], [97, 98, 99]);
 });
