@@ -31,7 +31,7 @@ export function tempBeside(path: string): string {
 export async function openSourceFile(
   path: string,
   action: string,
-): Promise<{ file: Deno.FsFile; size: number }> {
+): Promise<{ file: Deno.FsFile; size: number; mode: number | null }> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -45,7 +45,7 @@ export async function openSourceFile(
         details: { path },
       });
     }
-    return { file, size: stat.size };
+    return { file, size: stat.size, mode: stat.mode };
   } catch (e) {
     file.close();
     throw mapPathError(e, action, path);

@@ -416,7 +416,8 @@ class LocalStore implements ObjectStore {
     checkSignal(options.signal, what);
     const source = resolve(path);
     // Opening the file checks that it exists, is readable and is a file, naming the path.
-    (await openSourceFile(source, action)).file.close();
+    const opened = await openSourceFile(source, action);
+    opened.file.close();
     const dir = dirname(target);
     const temp = join(dir, `${TEMP_PREFIX}${crypto.randomUUID()}`);
     try {
@@ -434,7 +435,7 @@ class LocalStore implements ObjectStore {
         }
       }
       // The copy took the source's mode; an object is an ordinary file whatever it came from.
-      await Deno.chmod(temp, 0o644);
+      if (opened.mode !== null && (opened.mode & 0o7777) !== 0o644) await Deno.chmod(temp, 0o644);
       if (this.#durable) await syncFile(temp);
       checkSignal(options.signal, what);
       await Deno.rename(temp, target);

@@ -2,6 +2,7 @@ import { deepStrictEqual, rejects, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { InvalidArgumentError, NotFoundError } from "@eventlake/schema";
 import { createLocalStore } from "./local.ts";
+import { uploadFile } from "./transfer.ts";
 import { storeContract } from "./_contract_suite.ts";
 
 const roots: string[] = [];
@@ -140,4 +141,14 @@ Deno.test("createLocalStore() write() of a file's readable lands every byte", as
   const info = await store.write("b/obj", (await Deno.open(source)).readable);
   strictEqual(info.size, data.byteLength);
   deepStrictEqual(await store.read("b/obj"), data);
+});
+
+Deno.test("createLocalStore() uploadFile() makes an ordinary 0644 file of an executable source", async () => {
+  const root = await tempRoot();
+  const store = createLocalStore(root);
+  const source = join(await tempRoot(), "run.sh");
+  await Deno.writeTextFile(source, "#!/bin/sh\n");
+  await Deno.chmod(source, 0o755);
+  await uploadFile(store, "scripts/run.sh", source);
+  strictEqual((await Deno.stat(join(root, "scripts/run.sh"))).mode! & 0o7777, 0o644);
 });
