@@ -208,6 +208,54 @@ serverTest(
   },
 );
 
+serverTest(
+  "write() of a byte stream (read into the parts) aborted mid multipart upload leaves nothing",
+  async () => {
+    const store = s3({ partSize: 5 * MiB, queueSize: 2 });
+    const key = `abort-bytes-${crypto.randomUUID().slice(0, 8)}/big.bin`;
+    const controller = new AbortController();
+    let sent = 0;
+    const body = new ReadableStream({
+      type: "bytes",
+      pull(c) {
+        c.enqueue(new Uint8Array(MiB).fill(sent & 255));
+        if (++sent === 18) controller.abort(new Error("user cancelled"));
+      },
+    }) as ReadableStream<Uint8Array>;
+    try {
+      await rejects(store.write(key, body, { signal: controller.signal }), AbortedError);
+      strictEqual(await store.exists(key), false);
+      deepStrictEqual(await store.listPendingUploads(key), [], "the multipart upload was aborted");
+    } finally {
+      await store.close();
+    }
+  },
+);
+
+serverTest("write() whose byte stream fails mid multipart upload aborts the upload", async () => {
+  const store = s3({ partSize: 5 * MiB });
+  const key = `bodyfail-bytes-${crypto.randomUUID().slice(0, 8)}/big.bin`;
+  let sent = 0;
+  const body = new ReadableStream({
+    type: "bytes",
+    pull(c) {
+      if (sent++ === 12) c.error(new Error("disk read failed"));
+      else c.enqueue(new Uint8Array(MiB));
+    },
+  }) as ReadableStream<Uint8Array>;
+  try {
+    await rejects(store.write(key, body), (e: unknown) => {
+      ok(e instanceof InvalidArgumentError, `got ${e}`);
+      match(e.message, /reading the body failed: disk read failed/);
+      return true;
+    });
+    strictEqual(await store.exists(key), false);
+    deepStrictEqual(await store.listPendingUploads(key), []);
+  } finally {
+    await store.close();
+  }
+});
+
 serverTest("write() whose body stream fails mid multipart upload aborts the upload", async () => {
   const store = s3({ partSize: 5 * MiB });
   const key = `bodyfail-${crypto.randomUUID().slice(0, 8)}/big.bin`;
