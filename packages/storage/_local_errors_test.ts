@@ -1,6 +1,6 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { NotFoundError } from "@eventlake/schema";
-import { mapFsError } from "./_local_errors.ts";
+import { mapFsError, mapPathError } from "./_local_errors.ts";
 
 function errno(code: string): Error {
   return Object.assign(new Error(`${code}: something`), { code });
@@ -39,4 +39,27 @@ Deno.test("mapFsError() maps each file-system failure to its typed error", () =>
 Deno.test("mapFsError() passes typed errors through unchanged", () => {
   const typed = new NotFoundError("already typed");
   strictEqual(mapFsError(typed, "read", "k", "file:///x"), typed);
+});
+
+Deno.test("mapPathError() names the local path and says what is wrong with it", () => {
+  const action = 'Cannot upload "/data/day.bin" to "k" in memory://m';
+  const cases: [unknown, string, RegExp][] = [
+    [new Deno.errors.NotFound("x"), "NOT_FOUND", /: "\/data\/day.bin": no such file or folder$/],
+    [
+      new Deno.errors.PermissionDenied("x"),
+      "PERMISSION_DENIED",
+      /"\/data\/day.bin": permission denied$/,
+    ],
+    [new Deno.errors.IsADirectory("x"), "INVALID_ARGUMENT", /"\/data\/day.bin": it is a folder/],
+    [errno("ENOTDIR"), "NOT_FOUND", /a parent of the path is not a folder/],
+    [errno("ENOSPC"), "RESOURCE_EXHAUSTED", /no space left/],
+    [new Error("strange"), "INTERNAL", /"\/data\/day.bin": strange$/],
+  ];
+  for (const [error, code, message] of cases) {
+    const mapped = mapPathError(error, action, "/data/day.bin");
+    strictEqual(mapped.code, code, `${String(error)}: ${mapped.message}`);
+    ok(mapped.message.startsWith(action), mapped.message);
+    ok(message.test(mapped.message), mapped.message);
+    strictEqual(mapped.details.path, "/data/day.bin");
+  }
 });
