@@ -356,6 +356,27 @@ export class LazyValues<T> {
     return true;
   }
 
+  /**
+   * When every page refers to one dictionary (the usual dictionary-encoded chunk), that
+   * dictionary and the indices of all values in order, so a reader can look values up
+   * itself; otherwise `null`. Independent of {@linkcode next}.
+   */
+  dictionaryIndices(): { dictionary: readonly T[]; indices: Uint32Array } | null {
+    const pages = this.#pages;
+    if (pages.length === 0 || !pages.every((p) => p instanceof DictPage)) return null;
+    const dictPages = pages as unknown as DictPage<T>[];
+    const dictionary = dictPages[0].dictionary;
+    if (!dictPages.every((p) => p.dictionary === dictionary)) return null;
+    if (dictPages.length === 1) return { dictionary, indices: dictPages[0].indices };
+    const indices = new Uint32Array(this.length);
+    let at = 0;
+    for (const page of dictPages) {
+      indices.set(page.indices, at);
+      at += page.indices.length;
+    }
+    return { dictionary, indices };
+  }
+
   /** The pages as structured-clonable data; their buffers are added to `transfer`. */
   toWire(transfer: Set<ArrayBuffer>): PageWire[] {
     return this.#pages.map((page): PageWire =>

@@ -267,6 +267,8 @@ export class MapShapes {
   nodes = 1;
 }
 
+const EMPTY_INDICES = new Uint32Array(0);
+
 /** Native byte comparison where the runtime has `node:buffer` (loaded optionally). */
 const nodeBuffer = await import("node:buffer").catch(() => undefined);
 
@@ -338,6 +340,13 @@ export class MapCursor {
   readonly #rowValues: (string | null)[] = [];
   readonly #kVals: StringValues;
   readonly #vVals: StringValues;
+  // Dictionary-encoded keys and values (the usual case) are looked up here directly.
+  readonly #kDict: readonly string[] | null = null;
+  readonly #kIdx: Uint32Array = EMPTY_INDICES;
+  #kPos = 0;
+  readonly #vDict: readonly string[] | null = null;
+  readonly #vIdx: Uint32Array = EMPTY_INDICES;
+  #vPos = 0;
   readonly #plan: Extract<ColumnPlan, { kind: "map" }>;
   readonly #keys: LeafData;
   readonly #values: LeafData;
@@ -363,6 +372,16 @@ export class MapCursor {
     }
     this.#kVals = keys.values as StringValues;
     this.#vVals = values.values as StringValues;
+    const kd = this.#kVals.dictionaryIndices();
+    if (kd !== null) {
+      this.#kDict = kd.dictionary;
+      this.#kIdx = kd.indices;
+    }
+    const vd = this.#vVals.dictionaryIndices();
+    if (vd !== null) {
+      this.#vDict = vd.dictionary;
+      this.#vIdx = vd.indices;
+    }
     const column = plan.column;
     if (keys.count !== values.count) {
       throw new CorruptColumnError(
@@ -421,6 +440,12 @@ export class MapCursor {
       return new MapObject();
     }
     const shapes = this.#shapes;
+    const kDict = this.#kDict;
+    const kIdx = this.#kIdx;
+    const vDict = this.#vDict;
+    const vIdx = this.#vIdx;
+    let kPos = this.#kPos;
+    let vPos = this.#vPos;
     let node: ShapeNode | undefined = shapes.root;
     let count = 0;
     do {
@@ -428,12 +453,15 @@ export class MapCursor {
       const dv = vDefs === null ? vMax : vDefs[i];
       if (dk !== kMax) {
         problem ??= "has a null key";
-        if (dv === vMax) vVals.next();
+        if (dv === vMax) {
+          if (vDict !== null) vPos++;
+          else vVals.next();
+        }
         continue;
       }
-      const key = kVals.next()!;
+      const key = kDict !== null ? kDict[kIdx[kPos++]] : kVals.next()!;
       rowKeys[count] = key;
-      rowValues[count] = dv === vMax ? vVals.next()! : null;
+      rowValues[count] = dv !== vMax ? null : vDict !== null ? vDict[vIdx[vPos++]] : vVals.next()!;
       count++;
       if (node !== undefined) {
         // Follow (or grow) the trie of shapes: a few comparisons of (mostly internalized,
@@ -455,6 +483,8 @@ export class MapCursor {
       }
     } while (++i < n && reps[i] !== 0);
     this.#i = i;
+    this.#kPos = kPos;
+    this.#vPos = vPos;
     if (problem === null && node !== undefined) {
       const make = node.make;
       if (make) {

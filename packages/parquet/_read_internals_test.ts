@@ -3,7 +3,7 @@ import { decodeDecimalBytes, encodeDecimalBytes } from "@eventlake/schema";
 import { decodeDecimal } from "./_read_decimal.ts";
 import { readHybrid } from "./_read_rle.ts";
 import { assembleTs, CorruptColumnError, MapCursor, MapShapes } from "./_read_columns.ts";
-import { LazyValues, PlainStrings } from "./_read_chunk.ts";
+import { DictPage, LazyValues, type Page, PlainStrings } from "./_read_chunk.ts";
 import { snappyDecompressInto } from "./_read_snappy.ts";
 import type { ColumnPlan, Leaf } from "./_read_layout.ts";
 
@@ -170,7 +170,7 @@ function mapPlan(): Extract<ColumnPlan, { kind: "map" }> {
 }
 
 /** Key and value leaves for rows of entries (`[]`: an empty map; a null key or value: null). */
-function mapLeaves(rows: [string | null, string | null][][]) {
+function mapLeaves(rows: [string | null, string | null][][], dictionary = false) {
   const reps: number[] = [];
   const kDefs: number[] = [];
   const vDefs: number[] = [];
@@ -191,12 +191,22 @@ function mapLeaves(rows: [string | null, string | null][][]) {
       if (v !== null) values.push(v);
     });
   }
-  const leaf = (defs: number[], vals: string[]) => ({
-    count: reps.length,
-    defs: Uint8Array.from(defs),
-    reps: Uint8Array.from(reps),
-    values: new LazyValues<string>([vals], vals.length, "string"),
-  });
+  const leaf = (defs: number[], vals: string[]) => {
+    let pages: Page<string>[] = [vals];
+    if (dictionary) {
+      // Two pages of indices into one dictionary, as a dictionary-encoded chunk has.
+      const dict = [...new Set(vals)];
+      const indices = Uint32Array.from(vals, (v) => dict.indexOf(v));
+      const half = indices.length >> 1;
+      pages = [new DictPage(dict, indices.slice(0, half)), new DictPage(dict, indices.slice(half))];
+    }
+    return {
+      count: reps.length,
+      defs: Uint8Array.from(defs),
+      reps: Uint8Array.from(reps),
+      values: new LazyValues<string>(pages, vals.length, "string"),
+    };
+  };
   return { keys: leaf(kDefs, keys), values: leaf(vDefs, values) };
 }
 
@@ -207,14 +217,16 @@ Deno.test("MapCursor builds the same maps before and after a key sequence gets a
     rows.push(shape.map(([k, v]) => [k, v === null ? null : `${v}${i}`]));
     if (i % 7 === 0) rows.push([]);
   }
-  const { keys, values } = mapLeaves(rows);
-  const shapes = new MapShapes();
-  const cursor = new MapCursor(mapPlan(), keys, values, rows.length, shapes);
-  for (const row of rows) {
-    const map = cursor.next();
-    strictEqual(cursor.problem, null);
-    strictEqual(Object.getPrototypeOf(map), Object.prototype);
-    deepStrictEqual(Object.entries(map), Object.entries(Object.fromEntries(row)));
+  for (const dictionary of [false, true]) {
+    const { keys, values } = mapLeaves(rows, dictionary);
+    const shapes = new MapShapes();
+    const cursor = new MapCursor(mapPlan(), keys, values, rows.length, shapes);
+    for (const row of rows) {
+      const map = cursor.next();
+      strictEqual(cursor.problem, null);
+      strictEqual(Object.getPrototypeOf(map), Object.prototype);
+      deepStrictEqual(Object.entries(map), Object.entries(Object.fromEntries(row)));
+    }
   }
 });
 
@@ -223,11 +235,14 @@ Deno.test("MapCursor reports duplicate and null keys on every row, however often
   for (let i = 0; i < 40; i++) {
     rows.push([["k", "1"], ["j", "2"], ["k", "3"]], [["k", "1"], [null, "x"]]);
   }
-  const { keys, values } = mapLeaves(rows);
-  const cursor = new MapCursor(mapPlan(), keys, values, rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    cursor.next();
-    strictEqual(cursor.problem, i % 2 === 0 ? 'has the key "k" twice' : "has a null key");
+  for (const dictionary of [false, true]) {
+    const { keys, values } = mapLeaves(rows, dictionary);
+    const cursor = new MapCursor(mapPlan(), keys, values, rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const map = cursor.next();
+      strictEqual(cursor.problem, i % 2 === 0 ? 'has the key "k" twice' : "has a null key");
+      deepStrictEqual(map, i % 2 === 0 ? { k: "3", j: "2" } : { k: "1" });
+    }
   }
 });
 
