@@ -17,7 +17,7 @@
  * @module
  */
 import { AbortedError, throwIfAborted, TS_MAX, TS_MIN } from "@eventlake/schema";
-import type { ByteSource } from "@eventlake/parquet";
+import { type ByteSource, DEFAULT_ROW_GROUP_SIZE } from "@eventlake/parquet";
 import {
   openTranscode,
   type TranscodeFile,
@@ -76,6 +76,7 @@ export async function importPartFast(
     }
   } finally {
     next?.catch(() => {});
+    file.release();
   }
 }
 
@@ -121,7 +122,9 @@ async function importGroup(ctx: PartContext, group: TranscodeGroup): Promise<boo
   counts.rowsDuplicateEarlier += earlier;
   counts.rowsAccepted += kept;
   ctx.paths.fast += rows;
-  // 3. Write, starting a new file where one reaches maxRowsPerFile.
+  // 3. Write in row groups of at most rowGroupSize rows (as the object path's writer), starting
+  // a new file where one reaches maxRowsPerFile.
+  const groupSize = ctx.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
   let from = 0;
   let left = kept;
   while (left > 0) {
@@ -131,18 +134,11 @@ async function importGroup(ctx: PartContext, group: TranscodeGroup): Promise<boo
       ctx.current = { kind: "groups", file, writer: new TranscodeWriter(file.sink) };
     }
     const writer = ctx.current.writer as TranscodeWriter;
-    const room = ctx.maxRowsPerFile - writer.rows;
-    let mask = keep;
-    let take = left;
-    if (left > room || from > 0) {
-      take = Math.min(left, room);
-      mask = new Uint8Array(rows);
-      let n = 0;
-      let r = from;
-      for (; r < rows && n < take; r++) if (keep[r] === 1) n += mask[r] = 1;
-      from = r;
-    }
-    await writer.append(group.encode(mask, take), { signal });
+    const take = Math.min(left, ctx.maxRowsPerFile - writer.rows, groupSize);
+    let to = from;
+    for (let n = 0; n < take; to++) n += keep[to];
+    await writer.append(take, group.encode(keep, take, from, to), { signal });
+    from = to;
     left -= take;
     if (writer.rows >= ctx.maxRowsPerFile) await closeOutput(ctx);
   }

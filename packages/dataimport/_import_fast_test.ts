@@ -169,7 +169,7 @@ Deno.test("fast path: a source in a tolerated variant takes the object path", as
   strictEqual(fast.timings.objectPathRows, 3);
 });
 
-Deno.test("fast path: landed files keep to maxRowsPerFile, splitting a row group", async () => {
+Deno.test("fast path: landed files keep to maxRowsPerFile and rowGroupSize, splitting source row groups", async () => {
   const source = createMemoryStore();
   const events = generateEvents(1000, { seed: 9 });
   for (let i = 50; i < 1000; i += 50) events[i] = events[i - 1];
@@ -178,7 +178,7 @@ Deno.test("fast path: landed files keep to maxRowsPerFile, splitting a row group
     source,
     () => Promise.resolve(createMemoryStore()),
     D,
-    { maxRowsPerFile: 250 },
+    { maxRowsPerFile: 250, rowGroupSize: 64 },
   );
   strictEqual(fast.timings.fastPathRows, 1000);
   deepStrictEqual(fast.landed.map((f) => f.rows), [250, 250, 250, 231]);

@@ -43,9 +43,13 @@ export async function forEachInsertIdFast(
         if (length > 0) each.text(utf8.decode(buffer.subarray(at, at + length)));
       };
       let done = true;
-      for (let g = 0; g < file.rowGroups && done; g++) {
-        throwIfAborted(signal);
-        done = file.forEachId(g, await file.fetch(source, g, { signal, idsOnly: true }), visit);
+      try {
+        for (let g = 0; g < file.rowGroups && done; g++) {
+          throwIfAborted(signal);
+          done = file.forEachId(g, await file.fetch(source, g, { signal, idsOnly: true }), visit);
+        }
+      } finally {
+        file.release();
       }
       // Ids visited before a chunk the transcoder declines are visited again: adding and
       // marking are idempotent.

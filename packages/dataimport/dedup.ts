@@ -19,6 +19,8 @@
 const USED = 1;
 const EARLIER = 2;
 const CLAIMED = 4;
+/** A slot another thread is writing the key of (attached sets insert concurrently). */
+const BUSY = 8;
 
 const MAX_LOAD = 0.85;
 const TARGET_LOAD = 0.8;
@@ -100,8 +102,9 @@ export class InsertIdSet {
 
   /**
    * A view of a set built elsewhere (e.g. shared with a worker). An attached set only claims:
-   * `add`/`markEarlier` stay with the owner, and a claim of an id the owner never added is
-   * answered `"new"` without adding it. Claims are atomic across threads.
+   * `add`/`markEarlier` stay with the owner; a claim of an id the owner never added inserts
+   * it. Claims (and those inserts) are atomic across threads; the table does not grow then, so
+   * the owner must size it for every id (`expected`).
    */
   static attach(state: InsertIdSetState): InsertIdSet {
     const set = new InsertIdSet({ expected: 0 });
@@ -170,11 +173,9 @@ export class InsertIdSet {
   }
 
   #claimLoaded(): ClaimResult {
+    if (this.#attached) return this.#claimShared();
     let slot = this.#find();
-    if (slot < 0) {
-      if (this.#attached) return "new";
-      slot = this.#insert();
-    }
+    if (slot < 0) slot = this.#insert();
     const all = this.#flags;
     for (;;) {
       const flags = Atomics.load(all, slot);
@@ -217,6 +218,47 @@ export class InsertIdSet {
   claimBytes(bytes: Uint8Array, at: number): ClaimResult {
     this.#loadUuidBytes(bytes, at);
     return this.#claimLoaded();
+  }
+
+  /**
+   * Claim on an attached set: finds the loaded key or inserts it, atomically with other
+   * threads (a slot is taken by compare-and-swap from empty to BUSY, its key written, then
+   * published as USED). The table never grows here: the owner sizes it for the day.
+   */
+  #claimShared(): ClaimResult {
+    const keys = this.#keys, all = this.#flags, cap = this.#capacity;
+    const k0 = this.#k0, k1 = this.#k1, k2 = this.#k2, k3 = this.#k3;
+    let slot = this.#start();
+    for (let probes = 0; probes < cap; probes++) {
+      let f = Atomics.load(all, slot);
+      if (f === 0) {
+        if (Atomics.compareExchange(all, slot, 0, BUSY) === 0) {
+          const o = slot * 4;
+          keys[o] = k0;
+          keys[o + 1] = k1;
+          keys[o + 2] = k2;
+          keys[o + 3] = k3;
+          Atomics.store(all, slot, USED | CLAIMED);
+          return "new";
+        }
+        f = Atomics.load(all, slot);
+      }
+      while (f === BUSY) f = Atomics.load(all, slot);
+      const o = slot * 4;
+      if (
+        (keys[o] | 0) === k0 && (keys[o + 1] | 0) === k1 && (keys[o + 2] | 0) === k2 &&
+        (keys[o + 3] | 0) === k3
+      ) {
+        for (;;) {
+          const flags = Atomics.load(all, slot);
+          if (flags & EARLIER) return "earlier";
+          if (flags & CLAIMED) return "in_day";
+          if (Atomics.compareExchange(all, slot, flags, flags | CLAIMED) === flags) return "new";
+        }
+      }
+      if (++slot === cap) slot = 0;
+    }
+    throw new RangeError(`InsertIdSet of ${cap} slots is full: it was sized for fewer ids`);
   }
 
   #owner(what: string): void {

@@ -68,3 +68,27 @@ Deno.test("InsertIdSet.isEarlier() tells an id marked earlier without claiming i
   strictEqual(ids.isEarlier("not-there"), false);
   strictEqual(ids.claim(a), "new", "isEarlier() claimed nothing");
 });
+
+Deno.test("InsertIdSet attached views insert ids the owner never added, each claimed once across views", () => {
+  const owner = new InsertIdSet({ expected: 100, shared: true });
+  const earlier = "0c0a2a56-0000-4000-8000-000000000001";
+  owner.add(earlier);
+  owner.markEarlier(earlier);
+  const a = InsertIdSet.attach(owner.state), b = InsertIdSet.attach(owner.state);
+  const ids = Array.from(
+    { length: 60 },
+    (_, i) => `8fb8e088-9245-4fce-bb87-${String(i).padStart(12, "0")}`,
+  );
+  deepStrictEqual(ids.map((id, i) => (i % 2 ? a : b).claim(id)), ids.map(() => "new"));
+  deepStrictEqual(
+    ids.map((id, i) => (i % 2 ? b : a).claim(id.toUpperCase())),
+    ids.map(() => "in_day"),
+  );
+  strictEqual(a.claim(earlier), "earlier");
+  // The owner sees what the views inserted.
+  ok(ids.every((id) => owner.has(id)));
+  // Bytes and text are the same key.
+  const bytes = new TextEncoder().encode(`xx${ids[7]}`);
+  strictEqual(b.claimBytes(bytes, 2), "in_day");
+  strictEqual(a.isEarlierBytes(new TextEncoder().encode(earlier), 0), true);
+});

@@ -428,7 +428,7 @@ export async function runImport(
 
   const landing = await beginLanding(options.lake, table, date, { runId, signal, now });
   try {
-    // 2. Pre-pass: the day's ids, then the window's.
+    // 2. Pre-pass: the day's ids, then the window's (only when the window holds rows).
     t = now();
     await progress("dedup");
     let total = 0;
@@ -440,19 +440,24 @@ export async function runImport(
     }
     // Allocated once at its final size; memory follows the day, not the window.
     const dayIds = new InsertIdSet({ expected: total, shared: true });
-    for (const part of status.parts) {
-      await partIds(source.store, part.key, part.size, {
-        bytes: (b, at) => dayIds.addBytes(b, at),
-        text: (id) => void dayIds.add(id),
-      }, signal);
-    }
+    const windowFiles: LakeFile[] = [];
     for (let back = 1; back <= window; back++) {
       const earlier = addDays(date, -back);
       const manifest = await readDayManifest(options.lake.store, table, earlier, {
         root: lakeRoot,
         signal,
       });
-      for (const file of manifest?.files ?? []) {
+      for (const file of manifest?.files ?? []) if (file.rows > 0) windowFiles.push(file);
+    }
+    // Without earlier rows there is nothing to mark: the import's claims insert the day's ids.
+    if (windowFiles.length > 0) {
+      for (const part of status.parts) {
+        await partIds(source.store, part.key, part.size, {
+          bytes: (b, at) => dayIds.addBytes(b, at),
+          text: (id) => void dayIds.add(id),
+        }, signal);
+      }
+      for (const file of windowFiles) {
         const key = `${lakeRoot}${table.dataSource}/${table.database}/${table.table}/${file.key}`;
         await forEachInsertIdFast(options.lake.store, key, file.bytes, {
           bytes: (b, at) => dayIds.markEarlierBytes(b, at),

@@ -42,7 +42,13 @@ import { appendHybrid, bitWidthOf, Bytes } from "./_write_bytes.ts";
 import { snappyCompressInto } from "./_write_snappy.ts";
 import { DECIMAL_WIDTH, EVENT_SCHEMA, leafElement } from "./_write_schema.ts";
 import { DEFAULT_CREATED_BY } from "./write.ts";
-import { decodeRawChunk, type RawChunk } from "./_transcode_chunk.ts";
+import {
+  type ChunkBuffers,
+  decodeRawChunk,
+  type RawChunk,
+  releaseBuffers,
+  takeBuffers,
+} from "./_transcode_chunk.ts";
 import type { ByteSource } from "./source.ts";
 
 /** Target size of one data page before compression (as the writer). */
@@ -203,6 +209,9 @@ export class TranscodeFile {
   readonly rowGroups: number;
   readonly #footer: Footer;
   readonly #leaves: OutLeaf[];
+  /** One per leaf: a decoded group views them until the next group is decoded. */
+  #buffers: ChunkBuffers[] | undefined;
+  #idBuffers: ChunkBuffers | undefined;
 
   /** Use {@linkcode openTranscode}. */
   constructor(name: string, footer: Footer, leaves: OutLeaf[]) {
@@ -210,6 +219,16 @@ export class TranscodeFile {
     this.#footer = footer;
     this.#leaves = leaves;
     this.rowGroups = footer.metadata.row_groups.length;
+  }
+
+  /**
+   * Gives this file's decode buffers back to the thread's pool (the next file reuses them):
+   * call it when no group or id of this file is used any more.
+   */
+  release(): void {
+    releaseBuffers([...this.#buffers ?? [], ...this.#idBuffers ? [this.#idBuffers] : []]);
+    this.#buffers = undefined;
+    this.#idBuffers = undefined;
   }
 
   /** Rows of row group `g`. */
@@ -277,7 +296,13 @@ export class TranscodeFile {
       .meta_data as ColumnMetaData;
     let chunk: RawChunk | undefined;
     try {
-      chunk = decodeRawChunk(bytes.get(leaf.index)!, leaf, meta, 0);
+      chunk = decodeRawChunk(
+        bytes.get(leaf.index)!,
+        leaf,
+        meta,
+        0,
+        this.#idBuffers ??= takeBuffers(),
+      );
     } catch {
       return false;
     }
@@ -302,17 +327,25 @@ export class TranscodeFile {
   /**
    * Decodes and checks row group `g` (its chunks fetched by {@linkcode fetch}); `undefined`
    * when any row is not one the fast path handles exactly like the object path (see the
-   * module documentation), or the data is not what the transcoder decodes.
+   * module documentation), or the data is not what the transcoder decodes. The group views
+   * buffers of this file that the next `decode` reuses: finish with a group first.
    */
   decode(g: number, bytes: Map<number, Uint8Array>): TranscodeGroup | undefined {
     const rows = this.rows(g);
     const columns = this.#footer.metadata.row_groups[g].columns;
     const chunks: RawChunk[] = [];
     try {
-      for (const out of this.#leaves) {
+      for (let l = 0; l < this.#leaves.length; l++) {
+        const out = this.#leaves[l];
         const meta = columns[out.leaf.index].meta_data as ColumnMetaData;
         const width = out.kind === "ts" ? 8 : out.kind === "decimal" ? DECIMAL_WIDTH : 0;
-        const chunk = decodeRawChunk(bytes.get(out.leaf.index)!, out.leaf, meta, width);
+        const chunk = decodeRawChunk(
+          bytes.get(out.leaf.index)!,
+          out.leaf,
+          meta,
+          width,
+          (this.#buffers ??= this.#leaves.map(() => takeBuffers()))[l],
+        );
         if (chunk === undefined) return undefined;
         chunks.push(chunk);
       }
@@ -419,24 +452,6 @@ function checkMap(
 ): Int32Array | undefined {
   const n = k.count;
   if (v.count !== n) return undefined;
-  const kReps = k.reps!, vReps = v.reps!, kDefs = k.defs!, vDefs = v.defs!;
-  const starts = new Int32Array(rows + 1);
-  let row = 0;
-  for (let i = 0; i < n; i++) {
-    const rep = kReps[i];
-    if (rep !== vReps[i]) return undefined;
-    const kd = kDefs[i], vd = vDefs[i];
-    if (rep === 0) {
-      if (row >= rows) return undefined;
-      starts[row++] = i;
-    }
-    if (kd === 0) {
-      // An empty map: one entry, alone in its row.
-      if (vd !== 0 || rep !== 0 || (i + 1 < n && kReps[i + 1] !== 0)) return undefined;
-    } else if (vd === 0) return undefined;
-  }
-  if (row !== rows) return undefined;
-  starts[rows] = n;
   // Keys: dictionary-encoded, every entry usable as it is.
   let requiredIds: number[] = [];
   if (k.values > 0) {
@@ -453,18 +468,10 @@ function checkMap(
       if (seen.has(key)) return undefined;
       seen.add(key);
     }
-    requiredIds = required.map((name) => {
-      let e = 0;
-      for (const key of seen) {
-        if (key === name) return e;
-        e++;
-      }
-      return -1;
-    });
-  } else if (required.length > 0 && rows > 0) {
-    return undefined;
+    requiredIds = required.map((name) => [...seen].indexOf(name));
   }
-  if (requiredIds.some((id) => id < 0) && rows > 0) return undefined;
+  if (rows > 0 && requiredIds.length !== required.length) return undefined;
+  if (rows > 0 && requiredIds.some((id) => id < 0)) return undefined;
   // Values: every string usable as it is.
   const vDict = v.indices !== null ? v.dictionary! : null;
   if (vDict !== null) {
@@ -487,45 +494,63 @@ function checkMap(
       }
     }
   }
-  if (k.values === 0) return starts;
-  // Per row: no key twice, required keys present with a non-empty value.
-  const indices = k.indices!;
-  const stamp = new Int32Array(k.dictionary!.count).fill(-1);
-  const r0 = requiredIds[0] ?? -2, r1 = requiredIds[1] ?? -2;
-  const vIdx = v.indices, vLens = vDict?.lengths, vOff = v.offsets;
+  // Entries, in one pass: levels that add up, an empty map alone in its row, no key twice in
+  // a row, the required keys present with a non-empty value.
+  const kReps = k.reps!, vReps = v.reps!, kDefs = k.defs!, vDefs = v.defs!;
+  const starts = new Int32Array(rows + 1);
+  const indices = k.indices ?? NO_INDICES;
+  const stamp = new Int32Array(k.dictionary?.count ?? 0).fill(-1);
+  const need = requiredIds.length;
+  const r0 = need > 0 ? requiredIds[0] : -2, r1 = need > 1 ? requiredIds[1] : -2;
+  const vIdx = v.indices, vLens = vDict === null ? NO_LENGTHS : vDict.lengths;
+  const vOff = v.offsets ?? NO_LENGTHS;
+  let row = -1;
+  let found = 0;
   let ki = 0;
   let vi = 0;
-  for (let r = 0; r < rows; r++) {
-    let found = 0;
-    for (let i = starts[r]; i < starts[r + 1]; i++) {
-      if (kDefs[i] === 0) continue;
-      const key = indices[ki++];
-      if (stamp[key] === r) return undefined;
-      stamp[key] = r;
-      const hasValue = vDefs[i] === 2;
-      if (key === r0 || key === r1) {
-        if (!hasValue) return undefined;
-        const len = vIdx !== null ? vLens![vIdx[vi]] : vOff![vi + 1] - vOff![vi] - 4;
-        if (len === 0) return undefined;
-        found++;
-      }
-      if (hasValue) vi++;
+  for (let i = 0; i < n; i++) {
+    const rep = kReps[i];
+    if (rep !== vReps[i]) return undefined;
+    if (rep === 0) {
+      if (row >= 0 && found !== need) return undefined;
+      if (++row >= rows) return undefined;
+      starts[row] = i;
+      found = 0;
     }
-    if (found !== requiredIds.length) return undefined;
+    const kd = kDefs[i], vd = vDefs[i];
+    if (kd === 0) {
+      // An empty map: one entry, alone in its row.
+      if (vd !== 0 || rep !== 0 || (i + 1 < n && kReps[i + 1] !== 0)) return undefined;
+      continue;
+    }
+    if (vd === 0) return undefined;
+    const key = indices[ki++];
+    if (stamp[key] === row) return undefined;
+    stamp[key] = row;
+    if (key === r0 || key === r1) {
+      if (vd !== 2) return undefined;
+      const len = vIdx !== null ? vLens[vIdx[vi]] : vOff[vi + 1] - vOff[vi] - 4;
+      if (len === 0) return undefined;
+      found++;
+    }
+    if (vd === 2) vi++;
   }
+  if (row + 1 !== rows || (rows > 0 && found !== need)) return undefined;
+  starts[rows] = n;
   return starts;
 }
 
-/** One encoded row group, its offsets relative to its first byte. */
-export interface EncodedGroup {
-  /** Rows. */
-  rows: number;
-  /** The column chunks, back to back. */
+const NO_INDICES = new Uint32Array(0);
+const NO_LENGTHS = new Int32Array(0);
+
+/** One encoded column chunk, its offsets relative to its first byte. */
+export interface EncodedLeaf {
+  /** The column chunk. */
   bytes: Uint8Array;
-  /** Their metadata (offsets relative to `bytes`). */
-  columns: ColumnChunk[];
-  /** Uncompressed bytes. */
-  totalByteSize: bigint;
+  /** Its metadata (offsets relative to `bytes`). */
+  column: ColumnChunk;
+  /** Its uncompressed size (page headers included). */
+  uncompressed: number;
 }
 
 /** Buffers reused while encoding. */
@@ -554,6 +579,8 @@ class Scratch {
 }
 
 const scratch = new Scratch();
+/** Encoded column chunks of one group, reused. */
+const output = new ByteWriter(1 << 20);
 
 /** A decoded and checked row group; see {@linkcode TranscodeFile.decode}. */
 export class TranscodeGroup {
@@ -568,6 +595,9 @@ export class TranscodeGroup {
   readonly #leaves: OutLeaf[];
   readonly #chunks: RawChunk[];
   readonly #rowStarts: Int32Array[];
+  /** Per leaf: the row after the last encoded range, and the value index there. */
+  readonly #cursorRow: Int32Array;
+  readonly #cursorVi: Int32Array;
 
   /** Use {@linkcode TranscodeFile.decode}. */
   constructor(
@@ -586,6 +616,8 @@ export class TranscodeGroup {
     this.idBytes = idBytes;
     this.idAt = idAt;
     this.#rowStarts = rowStarts;
+    this.#cursorRow = new Int32Array(leaves.length);
+    this.#cursorVi = new Int32Array(leaves.length);
   }
 
   /** The `insert_id` of row `i` as a string (for messages and tests). */
@@ -596,34 +628,56 @@ export class TranscodeGroup {
   }
 
   /**
-   * Encodes the rows whose `keep` byte is 1 as one row group of our exact schema (SNAPPY);
-   * `kept` is their number (at least 1).
+   * Encodes the rows of `[from, to)` whose `keep` byte is 1 as one row group of our exact
+   * schema (SNAPPY), one column chunk at a time (each yielded chunk is its own copy); `kept` is
+   * their number (at least 1). Hand it to {@linkcode TranscodeWriter.append}.
    */
-  encode(keep: Uint8Array, kept: number): EncodedGroup {
-    const out = new ByteWriter(1 << 20);
-    const columns: ColumnChunk[] = [];
-    let total = 0;
+  *encode(
+    keep: Uint8Array,
+    kept: number,
+    from = 0,
+    to: number = this.rows,
+  ): Generator<EncodedLeaf, void, undefined> {
     for (let l = 0; l < this.#leaves.length; l++) {
       const leaf = this.#leaves[l];
-      const { chunk, uncompressed } = encodeLeaf(
+      const starts = leaf.map >= 0 ? this.#rowStarts[leaf.map] : null;
+      // Value index at row `from`: carried on from the previous encode of the next rows.
+      let vi = this.#cursorVi[l];
+      if (starts !== null && this.#cursorRow[l] !== from) {
+        const defs = this.#chunks[l].defs!;
+        const maxDef = leaf.kind === "key" ? 1 : 2;
+        let i = 0;
+        vi = 0;
+        if (from >= this.#cursorRow[l]) {
+          i = starts[this.#cursorRow[l]];
+          vi = this.#cursorVi[l];
+        }
+        for (const end = starts[from]; i < end; i++) if (defs[i] === maxDef) vi++;
+      }
+      const out = output;
+      out.offset = 0;
+      out.index = 0;
+      const encoded = encodeLeaf(
         out,
         leaf,
         this.#chunks[l],
         keep,
         kept,
-        this.rows,
-        leaf.map >= 0 ? this.#rowStarts[leaf.map] : null,
+        from,
+        to,
+        vi,
+        starts,
         leaf.kind === "ts" ? this.ts : null,
       );
-      total += uncompressed;
-      columns.push(chunk);
+      this.#cursorRow[l] = to;
+      this.#cursorVi[l] = encoded.vi;
+      // A copy: the buffer is reused by the next leaf (of any file of this thread).
+      yield {
+        bytes: new Uint8Array(out.buffer, 0, out.offset).slice(),
+        column: encoded.chunk,
+        uncompressed: encoded.uncompressed,
+      };
     }
-    return {
-      rows: kept,
-      bytes: new Uint8Array(out.buffer, 0, out.offset),
-      columns,
-      totalByteSize: BigInt(total),
-    };
   }
 }
 
@@ -641,10 +695,12 @@ function encodeLeaf(
   c: RawChunk,
   keep: Uint8Array,
   kept: number,
-  rows: number,
+  from: number,
+  to: number,
+  viStart: number,
   rowStarts: Int32Array | null,
   ts: Float64Array | null,
-): { chunk: ColumnChunk; uncompressed: number } {
+): { chunk: ColumnChunk; uncompressed: number; vi: number } {
   const s = scratch;
   const maxDef = spec.kind === "key" ? 1 : spec.kind === "value" ? 2 : 0;
   const width = spec.kind === "ts" ? 8 : spec.kind === "decimal" ? DECIMAL_WIDTH : 0;
@@ -689,18 +745,19 @@ function encodeLeaf(
       runEnd = to;
     }
   };
+  let vi = viStart;
   if (rowStarts === null) {
     s.ensureValues(kept);
-    for (let r = 0; r < rows; r++) if (keep[r] === 1) takeValue(r);
+    for (let r = from; r < to; r++) if (keep[r] === 1) takeValue(r);
     entries = kept;
+    vi = to;
   } else {
     const n = c.count;
     s.ensureEntries(n);
     s.ensureValues(c.values);
     const reps = c.reps!, defs = c.defs!;
     const fReps = s.reps, fDefs = s.defs;
-    let vi = 0;
-    for (let r = 0; r < rows; r++) {
+    for (let r = from; r < to; r++) {
       const a = rowStarts[r], b = rowStarts[r + 1];
       if (keep[r] === 1) {
         for (let i = a; i < b; i++) {
@@ -726,7 +783,7 @@ function encodeLeaf(
   if (width === 0 && dict === null) s.offsets[nv] = values.pos;
 
   // 2. Statistics.
-  const statistics = leafStatistics(spec, c, nv, ts, keep, rows, nulls, emptyMaps);
+  const statistics = leafStatistics(spec, c, nv, ts, keep, from, to, nulls, emptyMaps);
 
   // 3. Dictionary page.
   const chunkStart = out.offset;
@@ -835,6 +892,7 @@ function encodeLeaf(
   const element = leafElement(spec.path);
   return {
     uncompressed,
+    vi,
     chunk: {
       file_offset: BigInt(chunkStart),
       meta_data: {
@@ -861,7 +919,8 @@ function leafStatistics(
   nv: number,
   ts: Float64Array | null,
   keep: Uint8Array,
-  rows: number,
+  from: number,
+  to: number,
   nulls: number,
   emptyMaps: number,
 ): ColumnMetaData["statistics"] {
@@ -870,7 +929,7 @@ function leafStatistics(
   const s = scratch;
   if (spec.kind === "ts") {
     let min = Infinity, max = -Infinity;
-    for (let r = 0; r < rows; r++) {
+    for (let r = from; r < to; r++) {
       if (keep[r] !== 1) continue;
       const t = ts![r];
       if (t < min) min = t;
@@ -949,18 +1008,29 @@ export class TranscodeWriter {
     return this.#rows;
   }
 
-  /** Appends one row group. */
-  async append(group: EncodedGroup, options: { signal?: AbortSignal } = {}): Promise<void> {
+  /**
+   * Appends one row group of `rows` rows from its column chunks in schema order (e.g.
+   * {@linkcode TranscodeGroup.encode}), writing each to the sink as it comes.
+   */
+  async append(
+    rows: number,
+    leaves: Iterable<EncodedLeaf>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     throwIfAborted(options.signal);
     if (this.#done) throw new TypeError("The transcode writer is closed");
     if (this.#offset === 0) {
       await this.#sink.write(MAGIC.slice());
       this.#offset = 4;
     }
-    const base = BigInt(this.#offset);
-    const columns = group.columns.map((col): ColumnChunk => {
+    const start = this.#offset;
+    const columns: ColumnChunk[] = [];
+    let uncompressed = 0;
+    for (const leaf of leaves) {
+      const base = BigInt(this.#offset);
+      const col = leaf.column;
       const m = col.meta_data!;
-      return {
+      columns.push({
         file_offset: col.file_offset + base,
         meta_data: {
           ...m,
@@ -969,19 +1039,25 @@ export class TranscodeWriter {
             ? undefined
             : m.dictionary_page_offset + base,
         },
-      };
-    });
+      });
+      uncompressed += leaf.uncompressed;
+      this.#offset += leaf.bytes.length;
+      try {
+        await this.#sink.write(leaf.bytes);
+      } catch (error) {
+        this.#done = true;
+        throw error;
+      }
+      throwIfAborted(options.signal);
+    }
     this.#groups.push({
       columns,
-      total_byte_size: group.totalByteSize,
-      num_rows: BigInt(group.rows),
-      file_offset: base,
-      total_compressed_size: BigInt(group.bytes.length),
+      total_byte_size: BigInt(uncompressed),
+      num_rows: BigInt(rows),
+      file_offset: BigInt(start),
+      total_compressed_size: BigInt(this.#offset - start),
     });
-    this.#offset += group.bytes.length;
-    this.#rows += group.rows;
-    // The sink may keep the chunk; the group's bytes are its own already.
-    await this.#sink.write(group.bytes);
+    this.#rows += rows;
   }
 
   /** Writes the footer and closes the sink; returns the rows and bytes written. */

@@ -12,9 +12,10 @@
  *
  * @module
  */
-import type { ColumnMetaData, Compressors, PageHeader } from "hyparquet";
+import type { ColumnMetaData, CompressionCodec, Compressors, PageHeader } from "hyparquet";
 import { parquetHeader } from "hyparquet/src/column.js";
 import { decompressPage } from "hyparquet/src/datapage.js";
+import { snappyUncompress } from "hyparquet/src/snappy.js";
 import type { Leaf } from "./_read_layout.ts";
 import { readHybrid } from "./_read_rle.ts";
 
@@ -101,7 +102,76 @@ class Grow {
 }
 
 /**
- * Decodes the chunk `bytes` of `leaf`; `undefined` when the chunk uses something the
+ * The arrays one leaf's chunks are decoded into, reused from one row group to the next (a
+ * {@linkcode RawChunk} views them: it is valid until the next decode into the same buffers).
+ */
+export class ChunkBuffers {
+  /** PLAIN values. */
+  readonly plain: Grow = new Grow();
+  /** Repetition levels. */
+  reps: Uint8Array = new Uint8Array(0);
+  /** Definition levels. */
+  defs: Uint8Array = new Uint8Array(0);
+  /** Dictionary indices. */
+  indices: Uint32Array = new Uint32Array(0);
+  /** Offsets of PLAIN BYTE_ARRAY values. */
+  offsets: Int32Array = new Int32Array(0);
+
+  /** Makes room for `n` level entries (`reps`/`defs` only when there are such levels). */
+  reserveLevels(n: number, reps: boolean, defs: boolean): void {
+    if (reps && this.reps.length < n) this.reps = new Uint8Array(grown(this.reps.length, n));
+    if (defs && this.defs.length < n) this.defs = new Uint8Array(grown(this.defs.length, n));
+  }
+
+  /** Makes room for `n` dictionary indices. */
+  reserveIndices(n: number): void {
+    if (this.indices.length < n) this.indices = new Uint32Array(grown(this.indices.length, n));
+  }
+
+  /** Makes room for `n` PLAIN value offsets (and the end). */
+  reserveOffsets(n: number): void {
+    if (this.offsets.length < n + 1) {
+      this.offsets = new Int32Array(grown(this.offsets.length, n + 1));
+    }
+  }
+}
+
+function grown(have: number, need: number): number {
+  return Math.max(need, Math.ceil(have * 1.25));
+}
+
+const pool: ChunkBuffers[] = [];
+
+/** Buffers from this thread's pool (give them back with {@linkcode releaseBuffers}). */
+export function takeBuffers(): ChunkBuffers {
+  return pool.pop() ?? new ChunkBuffers();
+}
+
+/** Returns buffers to the pool once nothing views them any more. */
+export function releaseBuffers(buffers: ChunkBuffers[]): void {
+  // Enough for one file's leaves and its id pass; more would only hold memory.
+  for (const b of buffers) if (pool.length < 16) pool.push(b);
+}
+
+/** Decompressed data pages land here (they are consumed before the next page is read). */
+let pageScratch = new Uint8Array(1 << 20);
+
+function decompressData(page: Uint8Array, rawSize: number, codec: CompressionCodec): Uint8Array {
+  if (codec === "UNCOMPRESSED") {
+    if (page.length !== rawSize) throw new Error("page size differs from its header");
+    return page;
+  }
+  if (codec !== "SNAPPY") return decompressPage(page, rawSize, codec, COMPRESSORS);
+  if (pageScratch.length < rawSize) {
+    pageScratch = new Uint8Array(Math.max(rawSize, pageScratch.length * 2));
+  }
+  const out = pageScratch.subarray(0, rawSize);
+  snappyUncompress(page, out);
+  return out;
+}
+
+/**
+ * Decodes the chunk `bytes` of `leaf` into `buffers`; `undefined` when the chunk uses something the
  * transcoder does not handle. Throws on inconsistent data (the caller falls back).
  * `width` is the value width of a fixed-width leaf (8 for INT64, 11 for the decimal), or 0 for
  * BYTE_ARRAY.
@@ -111,19 +181,20 @@ export function decodeRawChunk(
   leaf: Leaf,
   meta: ColumnMetaData,
   width: number,
+  buffers: ChunkBuffers,
 ): RawChunk | undefined {
   const codec = meta.codec;
   if (!TRANSCODE_CODECS.includes(codec)) return undefined;
   const expected = Number(meta.num_values);
   const maxDef = leaf.maxDef;
   const maxRep = leaf.maxRep;
-  const reps = maxRep > 0 ? new Uint8Array(expected) : null;
-  const defs = maxDef > 0 ? new Uint8Array(expected) : null;
+  buffers.reserveLevels(expected, maxRep > 0, maxDef > 0);
+  const reps = maxRep > 0 ? buffers.reps.subarray(0, expected) : null;
+  const defs = maxDef > 0 ? buffers.defs.subarray(0, expected) : null;
   let dictionary: RawDictionary | null = null;
   let mode: "dict" | "plain" | undefined;
-  const indexParts: Uint32Array[] = [];
-  const plain = new Grow();
-  const offsetParts: Int32Array[] = [];
+  const plain = buffers.plain;
+  plain.pos = 0;
   let values = 0;
   let seen = 0;
   const reader = {
@@ -163,7 +234,7 @@ export function decodeRawChunk(
       ) return undefined;
       n = daph.num_values;
       encoding = daph.encoding;
-      levelBytes = decompressPage(page, rawSize, codec, COMPRESSORS);
+      levelBytes = decompressData(page, rawSize, codec);
       body = levelBytes;
     } else if (header.type === "DATA_PAGE_V2") {
       const daph2 = header.data_page_header_v2;
@@ -179,7 +250,7 @@ export function decodeRawChunk(
       const rest = page.subarray(v2RepLen + v2DefLen);
       body = daph2.is_compressed === false || codec === "UNCOMPRESSED"
         ? rest
-        : decompressPage(rest, rawSize - v2RepLen - v2DefLen, codec, COMPRESSORS);
+        : decompressData(rest, rawSize - v2RepLen - v2DefLen, codec);
     } else {
       continue; // index pages
     }
@@ -209,7 +280,7 @@ export function decodeRawChunk(
         if (stop > body.length) throw new Error("values past the page end");
         plain.append(body.subarray(valuesAt, stop));
       } else {
-        const offsets = new Int32Array(nonNull);
+        buffers.reserveOffsets(expected); // values never exceed the entries: no regrowth
         const base = plain.pos - valuesAt;
         let at = valuesAt;
         const end = body.length;
@@ -217,17 +288,17 @@ export function decodeRawChunk(
           if (at + 4 > end) throw new Error("value past the page end");
           const len = (body[at] | body[at + 1] << 8 | body[at + 2] << 16 | body[at + 3] << 24) >>>
             0;
-          offsets[i] = base + at;
+          buffers.offsets[values + i] = base + at;
           at += 4 + len;
           if (at > end) throw new Error("value past the page end");
         }
         plain.append(body.subarray(valuesAt, at));
-        offsetParts.push(offsets);
       }
     } else if (encoding === "PLAIN_DICTIONARY" || encoding === "RLE_DICTIONARY") {
       if (mode === "plain" || dictionary === null) return undefined;
       mode = "dict";
-      const indices = new Uint32Array(nonNull);
+      buffers.reserveIndices(expected);
+      const indices = buffers.indices.subarray(values, values + nonNull);
       if (nonNull > 0) {
         if (valuesAt >= body.length) throw new Error("indices past the page end");
         const w = body[valuesAt];
@@ -237,7 +308,6 @@ export function decodeRawChunk(
           if (indices[i] >= size) throw new Error("index outside the dictionary");
         }
       }
-      indexParts.push(indices);
     } else {
       return undefined;
     }
@@ -248,14 +318,10 @@ export function decodeRawChunk(
   let indices: Uint32Array | null = null;
   let offsets: Int32Array | null = null;
   if (mode === "dict") {
-    indices = indexParts.length === 1 ? indexParts[0] : concatU32(indexParts, values);
+    indices = buffers.indices.subarray(0, values);
   } else if (width === 0) {
-    offsets = new Int32Array(values + 1);
-    let at = 0;
-    for (const part of offsetParts) {
-      offsets.set(part, at);
-      at += part.length;
-    }
+    buffers.reserveOffsets(values);
+    offsets = buffers.offsets.subarray(0, values + 1);
     offsets[values] = plain.pos;
   }
   return {
@@ -310,14 +376,4 @@ function readV1Levels(page: Uint8Array, pos: number, max: number, out: Uint8Arra
 function readLevels(page: Uint8Array, start: number, end: number, max: number, out: Uint8Array) {
   readHybrid(page, start, end, bitWidth(max), out, out.length);
   for (let i = 0; i < out.length; i++) if (out[i] > max) throw new Error("level above maximum");
-}
-
-function concatU32(parts: Uint32Array[], total: number): Uint32Array {
-  const out = new Uint32Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -53,7 +53,7 @@ async function transcode(
     const mask = new Uint8Array(rows);
     let kept = 0;
     for (let r = 0; r < rows; r++) if (keep(start + r)) kept += mask[r] = 1;
-    if (kept > 0) await writer.append(group.encode(mask, kept));
+    if (kept > 0) await writer.append(kept, group.encode(mask, kept));
     start += rows;
   }
   await writer.close();

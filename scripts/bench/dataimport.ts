@@ -194,9 +194,9 @@ export async function bench(options: DataImportBenchOptions = {}): Promise<strin
       } (DuckDB kept ${
         fmt(duck.rows)
       }); phases: pre-pass ${t.dedupMs} ms, read+check+write ${t.importMs} ms, ` +
-      `commit ${t.commitMs} ms. Target: ≥ 250,000 rows/s (wall) — ${
-        rows / best >= 250_000 ? "met" : "**not met**"
-      }.`,
+      `commit ${t.commitMs} ms; rows by path: fast ${fmt(t.fastPathRows ?? 0)}, object ${
+        fmt(t.objectPathRows ?? 0)
+      }. Target: ≥ 250,000 rows/s (wall) — ${rows / best >= 250_000 ? "met" : "**not met**"}.`,
     ];
     if (rss) {
       lines.push(
@@ -207,7 +207,9 @@ export async function bench(options: DataImportBenchOptions = {}): Promise<strin
           } MB** (target < 500 MB: ${rss.rss < 500 * 2 ** 20 ? "met" : "**not met**"}), ${
             rss.seconds.toFixed(1)
           } s, ${fmt(rssRows / rss.seconds)} rows/s, ` +
-          `${fmt(rss.report.rowsAccepted)} accepted.`,
+          `${fmt(rss.report.rowsAccepted)} accepted (fast path ${
+            fmt(rss.report.timings.fastPathRows ?? 0)
+          } rows, object path ${fmt(rss.report.timings.objectPathRows ?? 0)}).`,
       );
     }
     return lines.join("\n");
