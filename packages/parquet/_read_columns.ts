@@ -235,10 +235,8 @@ type MapFactory = (values: (string | null)[]) => EventMap;
 
 /** A node of {@linkcode MapShapes}: the maps whose keys start with the path to this node. */
 class ShapeNode {
-  /** Keys of the children, in the order first met. */
-  readonly keys: string[] = [];
-  /** Children, parallel to `keys`. */
-  readonly children: ShapeNode[] = [];
+  /** Children by the id of their last key ({@linkcode MapShapes.idOf}, below 512). */
+  readonly children: (ShapeNode | undefined)[] = [];
   /** Valid rows seen with exactly the keys of this node's path. */
   hits = 0;
   /** The factory of this shape; `null` where there will never be one. */
@@ -265,9 +263,21 @@ export class MapShapes {
   readonly root: ShapeNode = new ShapeNode();
   /** Nodes created so far. */
   nodes = 1;
+  /** Small integer ids of the keys met, so the trie compares integers, not strings. */
+  readonly #ids = new Map<string, number>();
+
+  /** The id of `key`, or -1 once too many distinct keys were met (the generic path). */
+  idOf(key: string): number {
+    const id = this.#ids.get(key);
+    if (id !== undefined) return id;
+    if (this.#ids.size >= MAX_SHAPE_NODES) return -1;
+    this.#ids.set(key, this.#ids.size);
+    return this.#ids.size - 1;
+  }
 }
 
 const EMPTY_INDICES = new Uint32Array(0);
+const EMPTY_IDS = new Int32Array(0);
 
 /** Native byte comparison where the runtime has `node:buffer` (loaded optionally). */
 const nodeBuffer = await import("node:buffer").catch(() => undefined);
@@ -343,6 +353,8 @@ export class MapCursor {
   // Dictionary-encoded keys and values (the usual case) are looked up here directly.
   readonly #kDict: readonly string[] | null = null;
   readonly #kIdx: Uint32Array = EMPTY_INDICES;
+  /** Per dictionary entry, the key's id in {@linkcode MapShapes}. */
+  readonly #kIds: Int32Array = EMPTY_IDS;
   #kPos = 0;
   readonly #vDict: readonly string[] | null = null;
   readonly #vIdx: Uint32Array = EMPTY_INDICES;
@@ -376,6 +388,9 @@ export class MapCursor {
     if (kd !== null) {
       this.#kDict = kd.dictionary;
       this.#kIdx = kd.indices;
+      const ids = new Int32Array(kd.dictionary.length);
+      for (let d = 0; d < ids.length; d++) ids[d] = shapes.idOf(kd.dictionary[d]);
+      this.#kIds = ids;
     }
     const vd = this.#vVals.dictionaryIndices();
     if (vd !== null) {
@@ -442,6 +457,7 @@ export class MapCursor {
     const shapes = this.#shapes;
     const kDict = this.#kDict;
     const kIdx = this.#kIdx;
+    const kIds = this.#kIds;
     const vDict = this.#vDict;
     const vIdx = this.#vIdx;
     let kPos = this.#kPos;
@@ -459,24 +475,29 @@ export class MapCursor {
         }
         continue;
       }
-      const key = kDict !== null ? kDict[kIdx[kPos++]] : kVals.next()!;
+      let key: string;
+      let id: number;
+      if (kDict !== null) {
+        const d = kIdx[kPos++];
+        key = kDict[d];
+        id = kIds[d];
+      } else {
+        key = kVals.next()!;
+        id = node === undefined ? -1 : shapes.idOf(key);
+      }
       rowKeys[count] = key;
       rowValues[count] = dv !== vMax ? null : vDict !== null ? vDict[vIdx[vPos++]] : vVals.next()!;
       count++;
       if (node !== undefined) {
-        // Follow (or grow) the trie of shapes: a few comparisons of (mostly internalized,
-        // dictionary-shared) key strings.
-        const childKeys: string[] = node.keys;
-        let j = 0;
-        while (j < childKeys.length && childKeys[j] !== key) j++;
-        if (j < childKeys.length) {
-          node = node.children[j];
-        } else if (shapes.nodes < MAX_SHAPE_NODES) {
-          const child: ShapeNode = new ShapeNode();
-          childKeys.push(key);
-          node.children.push(child);
-          shapes.nodes++;
+        // Follow (or grow) the trie of shapes.
+        const child: ShapeNode | undefined = id < 0 ? undefined : node.children[id];
+        if (child !== undefined) {
           node = child;
+        } else if (id >= 0 && shapes.nodes < MAX_SHAPE_NODES) {
+          const grown: ShapeNode = new ShapeNode();
+          node.children[id] = grown;
+          shapes.nodes++;
+          node = grown;
         } else {
           node = undefined;
         }
