@@ -499,7 +499,9 @@ export async function bench(options: GatewayBenchOptions = {}): Promise<string> 
             target
               ? ` (achieved ${f(target.achievedRps)} requests/s, p99 ${
                 f(target.latencyMs.p99, 2)
-              } ms)`
+              } ms; ${f(target.lateSends)} of ${
+                f(target.scheduled)
+              } requests were written over 1 ms after their due time)`
               : ""
           }. The load generator used ${
             fixed.map((r) => r.cpuSeconds.toFixed(1)).join(" / ")
