@@ -596,3 +596,60 @@ Deno.test({
     if (typeof server !== "string") server.stop();
   },
 });
+
+/** An S3 endpoint whose GetObject answers 200 and cuts the connection after `sent` bytes. */
+function brokenBodyServer(sent: number): { endpoint: string; close(): Promise<void> } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for await (const conn of listener) {
+      await conn.read(new Uint8Array(64 * 1024)); // the request
+      const head = "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n" +
+        `content-length: ${10 * sent}\r\netag: "abc"\r\n\r\n`;
+      await conn.write(new TextEncoder().encode(head));
+      await conn.write(new Uint8Array(sent).fill(1));
+      conn.close();
+    }
+  })().catch(() => {});
+  return {
+    endpoint: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    close: async () => {
+      listener.close();
+      await serving;
+    },
+  };
+}
+
+Deno.test({
+  name: "readStream() whose response body breaks off fails with UnavailableError",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const fake = brokenBodyServer(200_000);
+    const store = createS3Store({
+      bucket: "b",
+      region: "us-east-1",
+      endpoint: fake.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: "a", secretAccessKey: "s" },
+      maxAttempts: 1,
+    });
+    try {
+      const stream = await store.readStream("k");
+      let got = 0;
+      await rejects(
+        (async () => {
+          for await (const chunk of stream) got += chunk.byteLength;
+        })(),
+        (e: unknown) => {
+          ok(e instanceof UnavailableError, `got ${e}`);
+          match(e.message, /"k"/);
+          return true;
+        },
+      );
+      ok(got < 2_000_000, "the stream did not pretend to be whole");
+    } finally {
+      await store.close();
+      await fake.close();
+    }
+  },
+});
