@@ -86,7 +86,11 @@ export interface ObjectStore {
   exists(key: string, options?: SignalOptions): Promise<boolean>;
   /** Reads a whole object, or a range of it, into memory. */
   read(key: string, options?: ReadOptions): Promise<Uint8Array>;
-  /** Streams an object, or a range of it. */
+  /**
+   * Streams an object, or a range of it. The local store's stream is a byte stream: a BYOB
+   * reader (`getReader({ mode: "byob" })`) has the file read straight into its own buffer,
+   * which is cheaper than a fresh buffer per chunk.
+   */
   readStream(key: string, options?: ReadOptions): Promise<ReadableStream<Uint8Array>>;
   /**
    * Writes an object from bytes or a stream (streamed to the backend, never buffered whole).
