@@ -55,6 +55,7 @@ import {
   syncDir,
   syncFile,
   TEMP_PREFIX,
+  tempBeside,
   writeAll,
   writeFromReader,
 } from "./_files.ts";
@@ -357,7 +358,7 @@ class LocalStore implements ObjectStore {
     const what = `write "${key}" in ${this.url}`;
     checkSignal(options.signal, what);
     const dir = dirname(path);
-    const temp = join(dir, `${TEMP_PREFIX}${crypto.randomUUID()}`);
+    const temp = tempBeside(path);
     let file: Deno.FsFile | undefined;
     let reader: BodyReader | undefined;
     const onAbort = () => reader?.cancel(options.signal?.reason).catch(() => {});
@@ -419,7 +420,7 @@ class LocalStore implements ObjectStore {
     const opened = await openSourceFile(source, action);
     opened.file.close();
     const dir = dirname(target);
-    const temp = join(dir, `${TEMP_PREFIX}${crypto.randomUUID()}`);
+    const temp = tempBeside(target);
     try {
       // A concurrent delete may remove the (empty) folder between mkdir and copy: retry.
       for (let attempt = 0;; attempt++) {
@@ -473,7 +474,7 @@ class LocalStore implements ObjectStore {
     }
     if (!info.isFile) throw this.#notFound(key);
     const durable = options.durable ?? this.#durable;
-    const temp = join(dirname(target), `${TEMP_PREFIX}${crypto.randomUUID()}`);
+    const temp = tempBeside(target);
     try {
       try {
         await Deno.copyFile(real, temp);
