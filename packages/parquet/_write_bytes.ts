@@ -148,7 +148,7 @@ function appendVarint(out: Bytes, value: number): void {
  */
 export function appendHybrid(
   out: Bytes,
-  values: Uint8Array | Int32Array,
+  values: Uint8Array | Uint16Array | Int32Array,
   start: number,
   end: number,
   bitWidth: number,
@@ -183,7 +183,7 @@ export function appendHybrid(
 
 function appendPacked(
   out: Bytes,
-  values: Uint8Array | Int32Array,
+  values: Uint8Array | Uint16Array | Int32Array,
   start: number,
   groups: number,
   end: number,

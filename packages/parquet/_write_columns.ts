@@ -7,14 +7,17 @@
 
 import { appendPlainString, Bytes, compareUtf8 } from "./_write_bytes.ts";
 
-/** Above this many distinct values a string column stops building a dictionary. */
+/**
+ * Above this many distinct values a string column stops building a dictionary (so its
+ * indices fit a Uint16Array).
+ */
 export const DICTIONARY_LIMIT = 1 << 14;
 
-/** A growable Int32Array. */
-function growInt32(a: Int32Array, need: number): Int32Array {
+/** A growable Uint16Array. */
+function growUint16(a: Uint16Array, need: number): Uint16Array {
   let size = a.length * 2;
   while (size < need) size *= 2;
-  const next = new Int32Array(size);
+  const next = new Uint16Array(size);
   next.set(a);
   return next;
 }
@@ -34,13 +37,16 @@ const KEY_CACHE = 32;
 /** Key dictionary indices below which {@linkcode MapColumn} remembers per-key links and values. */
 const KEY_LINKS = 256;
 
+/** Values {@linkcode MapColumn} remembers per key (a power of two). */
+const VALUE_SLOTS = 16;
+
 /** Strings buffered before one bulk encode (one `join` + one `encodeInto`). */
 const PLAIN_BATCH = 1024;
 
 /**
  * The non-null values of one BYTE_ARRAY (UTF8) leaf column in one row group.
  *
- * It starts as a dictionary (a `Map` from string to index plus an Int32Array of
+ * It starts as a dictionary (a `Map` from string to index plus a Uint16Array of
  * indices: repeated keys and names cost one lookup and no encoding). When the
  * dictionary passes {@linkcode DICTIONARY_LIMIT} entries it converts itself to PLAIN
  * and stays PLAIN for later row groups (a column of UUIDs never pays twice).
@@ -57,7 +63,7 @@ export class StringColumn {
   /** Dictionary values, by index. */
   dictValues: string[] = [];
   /** Dictionary indices of the values (dictionary mode). */
-  indices: Int32Array = new Int32Array(1024);
+  indices: Uint16Array = new Uint16Array(1024);
   /** PLAIN-encoded values (plain mode), complete after {@linkcode StringColumn.finish}. */
   plain: Bytes = new Bytes();
   /** Values not yet in {@linkcode StringColumn.plain}. */
@@ -90,7 +96,7 @@ export class StringColumn {
   /** Appends the value whose dictionary index `add` returned before (dictionary mode only). */
   addId(id: number): void {
     if (this.count === this.indices.length) {
-      this.indices = growInt32(this.indices, this.count + 1);
+      this.indices = growUint16(this.indices, this.count + 1);
     }
     this.indices[this.count++] = id;
   }
@@ -325,10 +331,14 @@ export class MapColumn {
   nextKey: string[] = new Array(KEY_LINKS).fill("\u0000");
   /** Dictionary indices of {@linkcode MapColumn.nextKey}. */
   nextKeyId: Int32Array = new Int32Array(KEY_LINKS);
-  /** For each key dictionary index below {@linkcode KEY_LINKS}: the last value under it. */
-  keyValue: string[] = new Array(KEY_LINKS).fill("\u0000");
+  /**
+   * For each key dictionary index below {@linkcode KEY_LINKS}: {@linkcode VALUE_SLOTS} values
+   * seen under it, each in the slot its length and last character pick. Most keys have a few
+   * values (os names, currencies, grades...): those are found with one `===`, not a Map lookup.
+   */
+  keyValue: string[] = new Array(KEY_LINKS * VALUE_SLOTS).fill("\u0000");
   /** Dictionary indices of {@linkcode MapColumn.keyValue}. */
-  keyValueId: Int32Array = new Int32Array(KEY_LINKS);
+  keyValueId: Int32Array = new Int32Array(KEY_LINKS * VALUE_SLOTS);
 
   /**
    * Appends the key of a map entry whose previous entry's key had dictionary index `prev`
@@ -379,14 +389,17 @@ export class MapColumn {
       this.addValue(value, k);
       return;
     }
-    if (this.keyValue[keyId] === value) {
-      values.addId(this.keyValueId[keyId]);
+    const n = value.length;
+    const slot = keyId * VALUE_SLOTS +
+      ((n * 7 + (n === 0 ? 0 : value.charCodeAt(n - 1))) & (VALUE_SLOTS - 1));
+    if (this.keyValue[slot] === value) {
+      values.addId(this.keyValueId[slot]);
       return;
     }
     const id = values.add(value);
     if (id >= 0) {
-      this.keyValue[keyId] = value;
-      this.keyValueId[keyId] = id;
+      this.keyValue[slot] = value;
+      this.keyValueId[slot] = id;
     }
   }
 

@@ -42,7 +42,7 @@ export interface StringData {
   /** Dictionary values, by index (dictionary mode). */
   dictValues: string[];
   /** Dictionary indices, `[0, count)` (dictionary mode). */
-  indices: Int32Array;
+  indices: Uint16Array;
   /** PLAIN-encoded values (plain mode). */
   plain: PlainData;
 }

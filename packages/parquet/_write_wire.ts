@@ -12,7 +12,7 @@ export interface StringWire {
   count: number;
   dictMode: boolean;
   dictValues: string[];
-  indices: Int32Array;
+  indices: Uint16Array;
   plain: Uint8Array;
   plainPos: number;
 }

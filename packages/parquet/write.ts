@@ -42,11 +42,6 @@ const HYPARQUET_WRITER_VERSION = "0.17.0";
  * ```
  */
 export const DEFAULT_ROW_GROUP_SIZE = 100_000;
-/**
- * Row group size from which {@linkcode writeEvents} encodes in a worker by default: below it
- * the worker's start-up and the per-row-group messages cost more than the overlap gains.
- */
-const WORKER_MIN_ROW_GROUP = 10_000;
 /** How often (in rows) `writeEvents` checks its abort signal. */
 const SIGNAL_CHECK_ROWS = 1024;
 
@@ -79,11 +74,14 @@ export interface WriteEventsOptions {
    * once the first row group is half full (smaller files never start one) and is ended by
    * `close` or `abort`.
    *
-   * Default for {@linkcode writeEvents}: on when the runtime has `Worker`, the call is not
-   * itself in a worker, and `rowGroupSize` is at least 10,000 (on 1M events of the benchmark
-   * it wrote about 1.6x as many rows per second as one thread). Default for
-   * {@linkcode EventBatchWriter}: off — with `true`, always end the writer with `close()` or
-   * `abort()`: a live worker keeps the process running.
+   * Off by default. Measured on 2 shared CPUs (1M benchmark events, 100,000-row groups) it took
+   * the writing thread's CPU time from 6.2-6.6 to 4.4-5.0 µs a row — this thread then only
+   * shreds, and shredding is most of the work — but cost 30% more CPU in all (the worker's
+   * encoding runs cold, without this thread's JIT warm-up) and about 140 MB more peak RSS
+   * (a second row group's buffers and encoded chunks, a second isolate); on the loaded
+   * machine it was slower by the wall clock. Use it where a CPU is idle and memory is not
+   * tight. With `true`, always end an {@linkcode EventBatchWriter} with `close()` or
+   * `abort()`: a live worker keeps the process running ({@linkcode writeEvents} always does).
    */
   worker?: boolean;
 }
@@ -686,7 +684,7 @@ function newBuffers(g: GroupWire): GroupWire {
     count: 0,
     dictMode: true,
     dictValues: [],
-    indices: new Int32Array(s.indices.length),
+    indices: new Uint16Array(s.indices.length),
     plain: new Uint8Array(s.plain.length),
     plainPos: 0,
   });
@@ -737,9 +735,8 @@ function invalidRow(
 
 /**
  * Writes events as one Parquet file into `sink`, streaming: rows are buffered for one
- * row group only (two when a worker encodes: see {@linkcode WriteEventsOptions.worker}, on
- * by default for row groups of 10,000 rows or more), so memory stays bounded however many
- * events there are. The sink is
+ * row group only (two with {@linkcode WriteEventsOptions.worker}), so memory stays bounded
+ * however many events there are. The sink is
  * closed at the end (aborted on failure). SNAPPY compression and column statistics
  * are on; see {@linkcode EventBatchWriter} for the exact column types.
  *
@@ -765,7 +762,7 @@ export async function writeEvents(
   options: WriteEventsOptions = {},
 ): Promise<WriteSummary> {
   const { signal } = options;
-  const writer = new EventBatchWriter(sink, { ...options, worker: workerByDefault(options) });
+  const writer = new EventBatchWriter(sink, options);
   try {
     if (signal?.aborted) throw abortedError(signal, 0);
     if (Symbol.iterator in events) {
@@ -792,14 +789,6 @@ export async function writeEvents(
     await writer.abort(failure);
     throw failure;
   }
-}
-
-/** Whether {@linkcode writeEvents} encodes in a worker (see {@linkcode WriteEventsOptions.worker}). */
-function workerByDefault(options: WriteEventsOptions): boolean {
-  if (options.worker !== undefined) return options.worker;
-  // Inside a worker (e.g. dataimport's parallel parts) the other CPUs are already busy.
-  if (typeof Worker !== "function" || "WorkerGlobalScope" in globalThis) return false;
-  return (options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE) >= WORKER_MIN_ROW_GROUP;
 }
 
 function abortedError(signal: AbortSignal, rows: number): AbortedError {

@@ -744,7 +744,7 @@ function emptyStringWire() {
     count: 0,
     dictMode: true,
     dictValues: [],
-    indices: new Int32Array(1),
+    indices: new Uint16Array(1),
     plain: new Uint8Array(1),
     plainPos: 0,
   };

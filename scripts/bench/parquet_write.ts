@@ -1,13 +1,15 @@
 /**
  * Benchmark of `writeEvents` (`@eventlake/parquet`), with its references measured in the same run:
  *
- * - `writeEvents` of N realistic events (random UUIDs, 3–6 keys per map) from JS objects to a file;
+ * - `writeEvents` of N realistic events (random UUIDs, 3–6 keys per map) from JS objects to a file,
+ *   on one thread (the default) and with its encoding worker (`worker: true`);
  * - DuckDB's own `COPY (SELECT * FROM t) TO 'x.parquet' (FORMAT parquet)` of the same rows from an
  *   in-memory table, on 1 thread and on 2 (the native ceiling for this schema);
  * - hyparquet-writer used naively (`parquetWriteRows` fed the row objects) on 100k rows;
- * - peak RSS of a child process that writes `--rss-rows` events generated lazily (`/usr/bin/time -v`).
+ * - peak RSS of a child process that writes `--rss-rows` events generated lazily (`/usr/bin/time -v`),
+ *   with the default options and (`--rss-worker`) with `worker: true`.
  *
- * Usage: `deno run -A scripts/bench/parquet_write.ts [--rows 1000000] [--rss-rows 10000000]`
+ * Usage: `deno run -A scripts/bench/parquet_write.ts [--rows 1000000] [--rss-rows 10000000] [--rss-worker]`
  * (`--rss-rows 0` skips the child). `deno task bench` runs it with the defaults.
  *
  * @module
@@ -17,7 +19,7 @@ import process from "node:process";
 import { ByteWriter, parquetWriteRows } from "hyparquet-writer";
 import type { Event } from "@eventlake/schema";
 import { createEventGenerator } from "@eventlake/schema/testing";
-import { writeEvents } from "@eventlake/parquet";
+import { writeEvents, type WriteEventsOptions } from "@eventlake/parquet";
 import { EVENT_SCHEMA } from "../../packages/parquet/_write_schema.ts";
 import { runChildMeasured } from "./_child.ts";
 
@@ -29,6 +31,8 @@ export interface ParquetWriteBenchOptions {
   naiveRows?: number;
   /** Events written by the peak-RSS child (default 10,000,000; 0 skips it). */
   rssRows?: number;
+  /** Also measure the peak RSS of a child writing with `worker: true`. */
+  rssWorker?: boolean;
 }
 
 // ------------------------------------------------------------------ events
@@ -77,9 +81,14 @@ async function measure(fn: () => unknown): Promise<Timing> {
   return { wall, cpu: (c.user + c.system) / 1e6 };
 }
 
-async function timeWriteEvents(pool: Event[], rows: number, path: string): Promise<Timing> {
+async function timeWriteEvents(
+  pool: Event[],
+  rows: number,
+  path: string,
+  options: WriteEventsOptions = {},
+): Promise<Timing> {
   const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  return await measure(() => writeEvents(cycle(pool, rows), file.writable));
+  return await measure(() => writeEvents(cycle(pool, rows), file.writable, options));
 }
 
 async function duckdbCopy(
@@ -126,12 +135,17 @@ function timeNaive(events: Event[]): Promise<Timing> {
 }
 
 /** Peak RSS (bytes) and rows/s of a child process writing `rows` lazily generated events. */
-async function childPeakRss(rows: number, dir: string): Promise<{ rss: number; seconds: number }> {
+async function childPeakRss(
+  rows: number,
+  dir: string,
+  worker = false,
+): Promise<{ rss: number; seconds: number }> {
   const child = await runChildMeasured(import.meta.url, [
     "--child",
     String(rows),
     "--out",
     `${dir}/rss.parquet`,
+    ...(worker ? ["--worker"] : []),
   ]);
   return { rss: child.rss, seconds: Number(child.stdout.trim()) };
 }
@@ -163,13 +177,18 @@ export async function bench(options: ParquetWriteBenchOptions = {}): Promise<str
     const oursRope = await timeWriteEvents(pool, rows, `${dir}/ours.parquet`);
     for (let i = 0; i < pool.length; i++) pool[i] = viaJson(pool[i]);
     await timeWriteEvents(pool, 50_000, `${dir}/warm.parquet`);
+    await timeWriteEvents(pool, 50_000, `${dir}/warm.parquet`, { worker: true });
     const ours = await timeWriteEvents(pool, rows, `${dir}/ours.parquet`);
+    const withWorker = await timeWriteEvents(pool, rows, `${dir}/worker.parquet`, { worker: true });
     const size = (await Deno.stat(`${dir}/ours.parquet`)).size;
     const duck = await duckdbCopy(`${dir}/ours.parquet`, dir);
     const duckSize = (await Deno.stat(`${dir}/duckdb.parquet`)).size;
     const naive = await timeNaive(pool.slice(0, naiveRows));
     pool.length = 0;
     const rss = rssRows > 0 ? await childPeakRss(rssRows, dir) : undefined;
+    const rssW = rssRows > 0 && options.rssWorker
+      ? await childPeakRss(rssRows, dir, true)
+      : undefined;
 
     const row = (name: string, n: number, t: Timing, mb: string) =>
       `| ${name} | ${fmt(n)} | ${t.wall.toFixed(2)} | ${fmt(n / t.wall)} | ${t.cpu.toFixed(2)} | ` +
@@ -187,6 +206,7 @@ export async function bench(options: ParquetWriteBenchOptions = {}): Promise<str
       "| writer | rows | wall s | rows/s | CPU s | rows/CPU-s | file MB | rows/s vs ours | rows/CPU-s vs ours |",
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       row("`writeEvents`, objects as parsed from JSON", rows, ours, mb(size)),
+      row("`writeEvents`, objects as parsed from JSON, `worker: true`", rows, withWorker, mb(size)),
       row("`writeEvents`, generator objects (rope strings)", rows, oursRope, mb(size)),
       row("DuckDB `COPY … TO parquet`, 1 thread", rows, duck.one, mb(duckSize)),
       row("DuckDB `COPY … TO parquet`, 2 threads", rows, duck.two, mb(duckSize)),
@@ -195,7 +215,11 @@ export async function bench(options: ParquetWriteBenchOptions = {}): Promise<str
       `writeEvents ÷ DuckDB 1 thread: **${
         ((rows / ours.wall) / (rows / duck.one.wall)).toFixed(2)
       }×** ` +
-      `by wall clock, **${((rows / ours.cpu) / (rows / duck.one.cpu)).toFixed(2)}×** by CPU time.`,
+      `by wall clock, **${
+        ((rows / ours.cpu) / (rows / duck.one.cpu)).toFixed(2)
+      }×** by CPU time; ` +
+      `with \`worker: true\` ÷ DuckDB 2 threads: ` +
+      `**${((rows / withWorker.wall) / (rows / duck.two.wall)).toFixed(2)}×** by wall clock.`,
     ];
     if (rss !== undefined) {
       lines.push(
@@ -205,6 +229,13 @@ export async function bench(options: ParquetWriteBenchOptions = {}): Promise<str
             (rss.rss / 2 ** 20).toFixed(0)
           } MiB**, ` +
           `${fmt(rssRows / rss.seconds)} rows/s including generation.`,
+      );
+    }
+    if (rssW !== undefined) {
+      lines.push(
+        "",
+        `The same with \`worker: true\`: **${(rssW.rss / 2 ** 20).toFixed(0)} MiB**, ` +
+          `${fmt(rssRows / rssW.seconds)} rows/s including generation.`,
       );
     }
     return lines.join("\n");
@@ -220,6 +251,8 @@ if (import.meta.main) {
       rows: { type: "string" },
       "naive-rows": { type: "string" },
       "rss-rows": { type: "string" },
+      "rss-worker": { type: "boolean" },
+      worker: { type: "boolean" },
       child: { type: "string" },
       out: { type: "string" },
     },
@@ -232,7 +265,9 @@ if (import.meta.main) {
       truncate: true,
     });
     const t0 = performance.now();
-    await writeEvents(benchEvents(Number(values.child)), file.writable);
+    await writeEvents(benchEvents(Number(values.child)), file.writable, {
+      worker: values.worker === true,
+    });
     console.log(((performance.now() - t0) / 1000).toFixed(3));
   } else {
     console.log(
@@ -240,6 +275,7 @@ if (import.meta.main) {
         rows: values.rows ? Number(values.rows) : undefined,
         naiveRows: values["naive-rows"] ? Number(values["naive-rows"]) : undefined,
         rssRows: values["rss-rows"] ? Number(values["rss-rows"]) : undefined,
+        rssWorker: values["rss-worker"] === true,
       }),
     );
   }
