@@ -38,6 +38,48 @@ export function snappyDecompressInto(input: Uint8Array, output: Uint8Array): voi
   const src = new DataView(input.buffer, input.byteOffset, input.byteLength);
   const dst = new DataView(output.buffer, output.byteOffset, output.byteLength);
   let out = 0;
+  // The hot loop: while both buffers have more than the longest short element left (a
+  // 60-byte literal or a 64-byte reference, rounded up to whole words), short elements need
+  // no bounds checks and copy whole 32-bit words, the bytes written past an element being
+  // overwritten by the next. Anything else leaves for the checked loop below.
+  const inFast = inEnd - 72;
+  const outFast = outEnd - 72;
+  while (pos < inFast && out < outFast) {
+    const c = input[pos];
+    const kind = c & 3;
+    if (kind === 0) {
+      if (c >= 240) break; // literal with length bytes
+      const len = (c >>> 2) + 1;
+      pos++;
+      for (let i = 0; i < len; i += 4) dst.setUint32(out + i, src.getUint32(pos + i));
+      pos += len;
+      out += len;
+      continue;
+    }
+    let len: number;
+    let offset: number;
+    if (kind === 1) {
+      len = ((c >>> 2) & 7) + 4;
+      offset = ((c >>> 5) << 8) | input[pos + 1];
+      pos += 2;
+    } else if (kind === 2) {
+      len = (c >>> 2) + 1;
+      offset = input[pos + 1] | input[pos + 2] << 8;
+      pos += 3;
+    } else {
+      break; // 4-byte offsets are rare: the checked loop
+    }
+    if (offset === 0 || offset > out) {
+      throw new RangeError(`snappy: reference ${offset} bytes back from byte ${out}`);
+    }
+    const from = out - offset;
+    if (offset >= 4) {
+      for (let i = 0; i < len; i += 4) dst.setUint32(out + i, dst.getUint32(from + i));
+    } else {
+      for (let i = 0; i < len; i++) output[out + i] = output[from + i];
+    }
+    out += len;
+  }
   while (pos < inEnd) {
     const c = input[pos++];
     const kind = c & 3;
