@@ -105,17 +105,18 @@ Deno.test("assembleTs() floors MICROS, NANOS and INT96 nanoseconds to millisecon
   deepStrictEqual(problems, [`0 is out of range: ${2n ** 62n} millis`]);
 });
 
-Deno.test("readHybrid() unpacks widths 1 to 12 exactly, including partial final groups", () => {
+Deno.test("readHybrid() unpacks widths 1 to 24 exactly, including partial final groups", () => {
   let seed = 3;
   const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
-  for (let width = 1; width <= 12; width++) {
-    for (const count of [1, 7, 8, 9, 64, 203]) {
+  for (let width = 1; width <= 24; width++) {
+    for (const count of [1, 7, 8, 9, 64, 203, 1000]) {
       const values = Array.from({ length: count }, () => Math.floor(rand() * (1 << width)));
       const groups = Math.ceil(count / 8);
-      // Bit-pack LSB first, padded to whole groups.
-      const packed = new Uint8Array(1 + groups * width);
-      packed[0] = (groups << 1) | 1;
-      let bit = 8;
+      // Bit-pack LSB first, padded to whole groups, after a 2-byte ULEB128 header.
+      const packed = new Uint8Array(2 + groups * width);
+      packed[0] = (((groups << 1) | 1) & 0x7f) | 0x80;
+      packed[1] = ((groups << 1) | 1) >> 7;
+      let bit = 16;
       for (const v of values) {
         for (let b = 0; b < width; b++, bit++) if ((v >> b) & 1) packed[bit >> 3] |= 1 << (bit & 7);
       }

@@ -79,6 +79,7 @@ export function readHybrid(
   const mask = (1 << width) - 1;
   const byteWidth = (width + 7) >> 3;
   let seen = 0;
+  let view: DataView | undefined;
   while (seen < count) {
     // ULEB128 run header
     let header = 0;
@@ -136,11 +137,11 @@ export function readHybrid(
         let i = seen;
         let bit = 0;
         const safe = pos + runBytes - 3;
+        view ??= new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         for (; i < stop; i++) {
           const p = at + (bit >>> 3);
           if (p >= safe) break;
-          out[i] = ((bytes[p] | bytes[p + 1] << 8 | bytes[p + 2] << 16 | bytes[p + 3] << 24) >>>
-            (bit & 7)) & mask;
+          out[i] = (view.getUint32(p, true) >>> (bit & 7)) & mask;
           bit += width;
         }
         // The last few values: a byte at a time.
