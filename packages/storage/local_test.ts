@@ -109,10 +109,6 @@ Deno.test("createLocalStore() over a missing root lists nothing and creates it o
   strictEqual(store.url, `file://${root}`);
 });
 
-Deno.test("local contract cleanup", async () => {
-  for (const r of roots) await Deno.remove(r, { recursive: true }).catch(() => {});
-});
-
 Deno.test("createLocalStore() readStream() reads into the buffers of a BYOB reader", async () => {
   const root = await tempRoot();
   const store = createLocalStore(root, { chunkSize: 4096 });
@@ -151,4 +147,9 @@ Deno.test("createLocalStore() uploadFile() makes an ordinary 0644 file of an exe
   await Deno.chmod(source, 0o755);
   await uploadFile(store, "scripts/run.sh", source);
   strictEqual((await Deno.stat(join(root, "scripts/run.sh"))).mode! & 0o7777, 0o644);
+});
+
+// Last, so it removes the folders of every test above.
+Deno.test("local contract cleanup", async () => {
+  for (const r of roots) await Deno.remove(r, { recursive: true }).catch(() => {});
 });
