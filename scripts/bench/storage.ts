@@ -3,7 +3,9 @@
  * a plain file copy on the same disk (the ceiling) measured in the same run, with the peak RSS
  * during each transfer (streaming: it must not grow with the object size). Each backend is
  * measured two ways: the file transfer (`uploadFile` / `downloadFile`: a local file to a key and
- * back) and the stream transfer (`write(key, stream)` / `readStream(key)`).
+ * back) and the stream transfer (`write(key, file.readable)` / `readStream(key)` written chunk
+ * by chunk into a file). The report ends with the issue's target: the local store's file
+ * transfer ≥ 0.8× `Deno.copyFile` (the plain copy `cp` does).
  *
  *     deno run -A scripts/bench/storage.ts [--mb 256] [--small-mb 64] [--reps 3] [--only local]
  *       [--in-process]
@@ -24,8 +26,11 @@
  *   name: "s3 (Swift s3api)",
  *   async open() {
  *     const server = await startServer(); // or return "why it is skipped"
- *     return { store: createS3Store({ ... }), prefix: "bench/", close: () => server.stop() };
+ *     const connection = { endpoint: server.endpoint };
+ *     return { store: connect(connection), prefix: "bench/", connection, close: () => server.stop() };
  *   },
+ *   // Optional: reach the same server from a child process, one per transfer.
+ *   connect: (connection) => createS3Store({ ... }),
  * };
  * ```
  *
