@@ -63,9 +63,17 @@ export function assembleTs(
   rows: number,
   problem: ProblemSink,
 ): Float64Array {
-  const raw = flatRows(leaf, plan.leaf.maxDef, rows, plan.leaf.path);
   const out = new Float64Array(rows);
   const unit = plan.unit;
+  const values = leaf.values;
+  if (
+    (unit === "MILLIS" || unit === "MICROS") && values instanceof BigInt64Array &&
+    leaf.defs === null && leaf.count === rows && values.length === rows && LITTLE_ENDIAN &&
+    tsFromWords(values, unit === "MICROS", out)
+  ) {
+    return out;
+  }
+  const raw = flatRows(leaf, plan.leaf.maxDef, rows, plan.leaf.path);
   for (let i = 0; i < rows; i++) {
     const v = raw[i] as bigint | undefined;
     if (v === undefined) {
@@ -99,6 +107,30 @@ export function assembleTs(
     out[i] = ms;
   }
   return out;
+}
+
+/** Whether typed arrays are little-endian here. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Milliseconds from MILLIS or MICROS values read as 32-bit halves, without creating a BigInt
+ * per row; `false` (with `out` partly written) when a value is too large for this path.
+ */
+function tsFromWords(values: BigInt64Array, micros: boolean, out: Float64Array): boolean {
+  const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+  for (let i = 0; i < values.length; i++) {
+    const hi = words[2 * i + 1];
+    // |value| < 2^52: exact as a Number, and in range as milliseconds.
+    if (hi >= 0x100000 || hi < -0x100000) return false;
+    const n = hi * 4294967296 + (words[2 * i] >>> 0);
+    if (micros) {
+      const r = n % 1000;
+      out[i] = (n - r) / 1000 - (r < 0 ? 1 : 0);
+    } else {
+      out[i] = n;
+    }
+  }
+  return true;
 }
 
 function floorDiv(v: bigint, d: bigint): bigint {

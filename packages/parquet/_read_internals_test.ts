@@ -368,3 +368,25 @@ Deno.test("snappyDecompressInto() refuses corrupt data with a RangeError", () =>
   snappyDecompressInto(Uint8Array.from(bad[0][0]), ok);
   deepStrictEqual([...ok], [97, 98, 99]);
 });
+
+Deno.test("assembleTs() converts MILLIS and MICROS exactly on both sides of its 2^52 fast path", () => {
+  const problems: string[] = [];
+  const sink = (row: number, _c: string, m: string) => void problems.push(`${row} ${m}`);
+  const data = (values: BigInt64Array) => ({
+    count: values.length,
+    defs: null,
+    reps: null,
+    values,
+  });
+  const big = [2n ** 52n - 1n, -(2n ** 52n), 2n ** 52n, -(2n ** 52n) - 1n, 1_700_000_000_123n, -1n];
+  deepStrictEqual(
+    [...assembleTs(tsPlan("MILLIS"), data(BigInt64Array.from(big)), big.length, sink)],
+    big.map(Number),
+  );
+  const micros = [-1n, 1_700_000_000_123_999n, 2n ** 60n + 999n, -(2n ** 60n) - 1n];
+  deepStrictEqual(
+    [...assembleTs(tsPlan("MICROS"), data(BigInt64Array.from(micros)), micros.length, sink)],
+    micros.map((v) => Number(v / 1000n - (v < 0n && v % 1000n !== 0n ? 1n : 0n))),
+  );
+  deepStrictEqual(problems, []);
+});
