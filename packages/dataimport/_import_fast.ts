@@ -10,9 +10,12 @@
  * samples and row numbers are exactly the object path's. A part in another layout (a tolerated
  * variant) goes through the object path whole.
  *
- * Output: transcoded row groups are the source's groups minus the dropped rows (split where a
- * file reaches `maxRowsPerFile`); rows from the object path land in files of their own (a
- * switch between the paths starts a new file).
+ * Output: the kept rows of each source row group land in row groups of at most `rowGroupSize`
+ * rows (as the object path's writer), split where a file reaches `maxRowsPerFile`; rows from
+ * the object path land in files of their own (a switch between the paths starts a new file).
+ *
+ * Memory: one source row group at a time (its column chunks decoded into buffers reused from
+ * group to group), the next group's bytes being fetched, and one landed column chunk.
  *
  * @module
  */
@@ -64,10 +67,12 @@ export async function importPartFast(
         next = undefined;
         return await importPart(ctx, key, source, { skipRows: start });
       }
-      next = g + 1 < groups ? fetch(g + 1) : undefined;
-      next?.catch(() => {});
       const group = file.decode(g, bytes);
       bytes.clear();
+      // Fetch the next row group while this one is checked and written (after the decode,
+      // so two groups' bytes are not held at once).
+      next = g + 1 < groups ? fetch(g + 1) : undefined;
+      next?.catch(() => {});
       if (group === undefined || !(await importGroup(ctx, group))) {
         return await importPart(ctx, key, source, { skipRows: start });
       }

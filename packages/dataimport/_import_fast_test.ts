@@ -2,13 +2,10 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { Event } from "@eventlake/schema";
 import { generateEvents } from "@eventlake/schema/testing";
 import { readEvents, writeEvents } from "@eventlake/parquet";
-import {
-  createMemoryStore,
-  DEFAULT_LAKE_TABLE,
-  type ObjectStore,
-  partFileName,
-  readDayManifest,
-} from "@eventlake/storage";
+import type { ObjectStore } from "@eventlake/storage";
+import { DEFAULT_LAKE_TABLE, readDayManifest } from "@eventlake/storage/lake";
+import { createMemoryStore } from "@eventlake/storage/memory";
+import { partFileName } from "@eventlake/storage/partition";
 import { runImport, type RunImportOptions, type RunReport } from "./run.ts";
 import { fastPath } from "./_import_fast.ts";
 import { storeSource } from "./_import_source.ts";

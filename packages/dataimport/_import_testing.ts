@@ -7,13 +7,9 @@
 import type { Event } from "@eventlake/schema";
 import { generateEvents } from "@eventlake/schema/testing";
 import { writeEvents } from "@eventlake/parquet";
-import {
-  DEFAULT_LAKE_TABLE,
-  type LakeTableRef,
-  type ObjectStore,
-  partFileName,
-  readDayManifest,
-} from "@eventlake/storage";
+import type { LakeTableRef, ObjectStore } from "@eventlake/storage";
+import { DEFAULT_LAKE_TABLE, readDayManifest } from "@eventlake/storage/lake";
+import { partFileName } from "@eventlake/storage/partition";
 import { forEachInsertId } from "./_import_ids.ts";
 
 /** Writes `events` as one Parquet object at `key`. */

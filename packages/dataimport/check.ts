@@ -5,7 +5,8 @@
  * @module
  */
 import { inspectParquet, type ParquetInspection } from "@eventlake/parquet";
-import { listPartitionDates, partitionStatus, redactUrl } from "@eventlake/storage";
+import { listPartitionDates, partitionStatus } from "@eventlake/storage/partition";
+import { redactUrl } from "@eventlake/storage/url";
 import type { ImportSource } from "./run.ts";
 import { storeSource } from "./_import_source.ts";
 

@@ -16,15 +16,9 @@ import {
   validateEventInput,
 } from "@eventlake/schema";
 import { EventBatchWriter } from "@eventlake/parquet";
-import {
-  checkPartitionDate,
-  type ObjectStore,
-  openPartitionWriter,
-  openStore,
-  type OpenStoreConfig,
-  type PartitionWriter,
-  redactUrl,
-} from "@eventlake/storage";
+import type { ObjectStore, OpenStoreConfig, PartitionWriter } from "@eventlake/storage";
+import { checkPartitionDate, openPartitionWriter } from "@eventlake/storage/partition";
+import { openStore, redactUrl } from "@eventlake/storage/url";
 import { type ExportInput, type InputFormat, type InputRecord, readInputs } from "./_inputs.ts";
 import { InsertIdSet } from "./_producer_ids.ts";
 import { RejectsSink, type RejectsTarget } from "./_producer_rejects.ts";

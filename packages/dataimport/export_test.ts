@@ -3,12 +3,9 @@ import { join } from "node:path";
 import { bytesSource, readEvents, writeEvents } from "@eventlake/parquet";
 import { type Event, eventToJson } from "@eventlake/schema";
 import { generateEvents } from "@eventlake/schema/testing";
-import {
-  createMemoryStore,
-  listPartitionParts,
-  type ObjectStore,
-  partitionStatus,
-} from "@eventlake/storage";
+import type { ObjectStore } from "@eventlake/storage";
+import { createMemoryStore } from "@eventlake/storage/memory";
+import { listPartitionParts, partitionStatus } from "@eventlake/storage/partition";
 import { exportEvents, type StreamInput } from "./export.ts";
 import { validatePartitions } from "./validate.ts";
 

@@ -11,13 +11,10 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { ConflictError, InvalidArgumentError, NotFoundError } from "@eventlake/schema";
-import {
-  checkPartitionDate,
-  DEFAULT_LAKE_TABLE,
-  lakeTablePrefix,
-  type LakeTableRef,
-  parseStoreUrl,
-} from "@eventlake/storage";
+import type { LakeTableRef } from "@eventlake/storage";
+import { DEFAULT_LAKE_TABLE, lakeTablePrefix } from "@eventlake/storage/lake";
+import { checkPartitionDate } from "@eventlake/storage/partition";
+import { parseStoreUrl } from "@eventlake/storage/url";
 import type { RunReport, RunStatus } from "./run.ts";
 import { openStateDb } from "./_state.ts";
 import { newOwner, ownerGone, releaseOwner, type RunOwner } from "./_owner.ts";

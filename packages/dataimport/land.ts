@@ -14,16 +14,15 @@
  * @module
  */
 import { InvalidArgumentError, PreconditionFailedError } from "@eventlake/schema";
-import {
-  type DayManifest,
-  lakeDayPrefix,
-  type LakeFile,
-  lakeTablePrefix,
-  type LakeTableRef,
-  type ObjectInfo,
-  type ObjectStore,
-  type TableVersion,
+import type {
+  DayManifest,
+  LakeFile,
+  LakeTableRef,
+  ObjectInfo,
+  ObjectStore,
+  TableVersion,
 } from "@eventlake/storage";
+import { lakeDayPrefix, lakeTablePrefix } from "@eventlake/storage/lake";
 
 /** Where a lake lives: a store and a root prefix inside it (empty or ending in `/`). */
 export interface LakeLocation {

@@ -2,10 +2,19 @@
  * One import run: one day of a source partition into one day of a lake table.
  *
  * 1. **Wait** for the day's `_SUCCESS` (polling until the deadline; `MISSING` when it never comes).
- * 2. **Pre-pass**: read only the `insert_id` column of every part into an {@linkcode InsertIdSet}
- *    sized by the parts' row counts, then mark the ids that the window's earlier lake days hold
- *    (again reading their `insert_id` column only). Memory is bounded by the day, not the window.
- * 3. **Stream** every part row group by row group: rows that cannot be read, fail `checkEvent`,
+ * 2. **Pre-pass** (only when an earlier day of the window holds rows): read only the
+ *    `insert_id` column of every part into an {@linkcode InsertIdSet} sized by the parts' row
+ *    counts, then mark the ids that the window's earlier lake days hold (again reading their
+ *    `insert_id` column only). Memory is bounded by the day, not the window. With nothing to
+ *    mark, the set is only sized, and the claims of step 3 insert the day's ids.
+ * 3. **Stream** every part row group by row group. A part in the exact event schema takes the
+ *    columnar fast path (`_import_fast.ts`): each row group is checked column by column with
+ *    the rules below, de-duplicated on the `insert_id` bytes and re-encoded with a keep-mask,
+ *    without building events; a row group holding anything it does not handle exactly like the
+ *    object path (any rejected row, an uppercase `insert_id`, ...) sends the rest of the part to
+ *    the object path, so counts, reasons and samples are the same either way
+ *    (`timings.fastPathRows` / `objectPathRows` say which rows took which path). The object
+ *    path: rows that cannot be read, fail `checkEvent`,
  *    or whose `ts` is outside the partition's UTC day (`ts_outside_day`; unless the id was seen
  *    on an earlier day: a resend keeps its old ts and is a duplicate) are rejected (counted by
  *    rule, with samples); rows whose id was seen earlier,
@@ -36,17 +45,10 @@ import {
   InvalidArgumentError,
   toEventlakeError,
 } from "@eventlake/schema";
-import {
-  checkPartitionDate,
-  DEFAULT_LAKE_TABLE,
-  type LakeFile,
-  type LakeTableRef,
-  type ObjectStore,
-  type PartitionStatus,
-  partitionStatus,
-  readDayManifest,
-  redactUrl,
-} from "@eventlake/storage";
+import type { LakeFile, LakeTableRef, ObjectStore, PartitionStatus } from "@eventlake/storage";
+import { DEFAULT_LAKE_TABLE, readDayManifest } from "@eventlake/storage/lake";
+import { checkPartitionDate, partitionStatus } from "@eventlake/storage/partition";
+import { redactUrl } from "@eventlake/storage/url";
 import { InsertIdSet } from "./dedup.ts";
 import { beginLanding, type LakeLocation } from "./land.ts";
 import { forEachInsertIdFast, parquetRowCount } from "./_import_ids.ts";

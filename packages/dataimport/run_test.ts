@@ -1,11 +1,7 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { AbortedError, type Event } from "@eventlake/schema";
-import {
-  createMemoryStore,
-  DEFAULT_LAKE_TABLE,
-  readDayManifest,
-  readTableVersion,
-} from "@eventlake/storage";
+import { DEFAULT_LAKE_TABLE, readDayManifest, readTableVersion } from "@eventlake/storage/lake";
+import { createMemoryStore } from "@eventlake/storage/memory";
 import { runImport } from "./run.ts";
 import { events, keysUnder, landedIds, writeDay, writePart } from "./_import_testing.ts";
 

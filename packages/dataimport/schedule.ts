@@ -9,7 +9,7 @@
  * @module
  */
 import { AbortedError, InvalidArgumentError, toEventlakeError } from "@eventlake/schema";
-import { checkPartitionDate } from "@eventlake/storage";
+import { checkPartitionDate } from "@eventlake/storage/partition";
 import type { ImportJob, ImportState } from "./job.ts";
 import type { ImportSource, RunImportOptions, RunReport } from "./run.ts";
 import { newRunId, runImport } from "./run.ts";

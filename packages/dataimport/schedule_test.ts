@@ -1,5 +1,6 @@
 import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
-import { createMemoryStore, DEFAULT_LAKE_TABLE, readDayManifest } from "@eventlake/storage";
+import { DEFAULT_LAKE_TABLE, readDayManifest } from "@eventlake/storage/lake";
+import { createMemoryStore } from "@eventlake/storage/memory";
 import {
   backfillJob,
   dateRange,

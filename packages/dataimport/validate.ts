@@ -5,15 +5,13 @@
  */
 import { checkEvent, InvalidArgumentError, throwIfAborted } from "@eventlake/schema";
 import { type ParquetVariant, readEventBatches } from "@eventlake/parquet";
+import type { ObjectStore, OpenStoreConfig } from "@eventlake/storage";
 import {
   checkPartitionDate,
   listPartitionDates,
-  type ObjectStore,
-  openStore,
-  type OpenStoreConfig,
   partitionStatus,
-  redactUrl,
-} from "@eventlake/storage";
+} from "@eventlake/storage/partition";
+import { openStore, redactUrl } from "@eventlake/storage/url";
 import { InsertIdSet } from "./_producer_ids.ts";
 import { storeSource } from "./_producer_source.ts";
 

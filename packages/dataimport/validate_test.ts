@@ -2,7 +2,8 @@ import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { writeEvents } from "@eventlake/parquet";
 import type { Event } from "@eventlake/schema";
 import { generateEvents } from "@eventlake/schema/testing";
-import { createMemoryStore, type ObjectStore } from "@eventlake/storage";
+import type { ObjectStore } from "@eventlake/storage";
+import { createMemoryStore } from "@eventlake/storage/memory";
 import { InsertIdSet } from "./_producer_ids.ts";
 import { type DayValidation, validatePartitions } from "./validate.ts";
 

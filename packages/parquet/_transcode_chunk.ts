@@ -85,13 +85,15 @@ function bitWidth(max: number): number {
 class Grow {
   buf = new Uint8Array(1 << 16);
   pos = 0;
+  /** Makes the buffer hold at least `n` bytes (keeping nothing: call before appending). */
+  reserve(n: number): void {
+    if (this.buf.length < n) this.buf = new Uint8Array(n);
+  }
   append(src: Uint8Array): number {
     const at = this.pos;
     const need = at + src.length;
     if (need > this.buf.length) {
-      let size = this.buf.length * 2;
-      while (size < need) size *= 2;
-      const next = new Uint8Array(size);
+      const next = new Uint8Array(Math.max(need, Math.ceil(this.buf.length * 1.25)));
       next.set(this.buf.subarray(0, at));
       this.buf = next;
     }
@@ -195,6 +197,10 @@ export function decodeRawChunk(
   let mode: "dict" | "plain" | undefined;
   const plain = buffers.plain;
   plain.pos = 0;
+  // The values are at most the chunk's uncompressed size: one allocation, not a doubling.
+  if (maxDef === 0 || leaf.element.type === "BYTE_ARRAY") {
+    plain.reserve(Math.min(Number(meta.total_uncompressed_size), MAX_PAGE_BYTES));
+  }
   let values = 0;
   let seen = 0;
   const reader = {
@@ -214,8 +220,11 @@ export function decodeRawChunk(
       const dph = header.dictionary_page_header;
       if (dph === undefined || dictionary !== null) return undefined;
       if (dph.encoding !== "PLAIN" && dph.encoding !== "PLAIN_DICTIONARY") return undefined;
-      const body = decompressPage(page, rawSize, codec, COMPRESSORS);
-      dictionary = readDictionary(body, dph.num_values, width, page, codec);
+      const body = codec === "UNCOMPRESSED"
+        ? page.slice()
+        : decompressPage(page, rawSize, codec, COMPRESSORS);
+      // A copy of the stored page: a view would keep the whole fetched row group alive.
+      dictionary = readDictionary(body, dph.num_values, width, page.slice(), codec);
       continue;
     }
     let n: number;

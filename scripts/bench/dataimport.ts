@@ -20,7 +20,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import type { Event } from "@eventlake/schema";
 import { createEventGenerator } from "@eventlake/schema/testing";
 import { writeEvents } from "@eventlake/parquet";
-import { createLocalStore } from "@eventlake/storage";
+import { createLocalStore } from "@eventlake/storage/local";
 import { runImport, type RunReport } from "@eventlake/dataimport";
 import { runChildMeasured } from "./_child.ts";
 
