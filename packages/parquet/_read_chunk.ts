@@ -1,9 +1,11 @@
 /**
  * Decodes one column chunk into flat definition levels, repetition levels and values.
  *
- * Page headers, decompression, level and value decoding are hyparquet's; what this file adds
- * is the bounds checking a hostile file needs and raw values where hyparquet would lose
- * information (DECIMAL as bytes or integers, timestamps as integers).
+ * Page headers, the rarer codecs and encodings (GZIP/BROTLI/ZSTD, DELTA_*, BYTE_STREAM_SPLIT)
+ * and PLAIN numbers are hyparquet's; SNAPPY (`_read_snappy.ts`), levels and dictionary indices
+ * (`_read_rle.ts`), PLAIN strings and FIXED_LEN_BYTE_ARRAY decimals are decoded here, lazily
+ * where values outlive the chunk, with the bounds checking a hostile file needs and raw values
+ * where hyparquet would lose information (DECIMAL as bytes or integers, timestamps as integers).
  *
  * @module
  */
