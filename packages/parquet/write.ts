@@ -568,7 +568,7 @@ export class EventBatchWriter {
     if (ts < this.#tsMin) this.#tsMin = ts;
     if (ts > this.#tsMax) this.#tsMax = ts;
     this.#writeDecimal(metric, row * DECIMAL_WIDTH);
-    this.#eventKey.add(eventKey);
+    this.#eventKey.addCached(eventKey);
     this.#insertId.add(insertId);
     // Named loads (one inline cache each), not e[MAP_COLUMNS[m]]: a keyed load with four
     // different names is megamorphic and cost 6% of the shredding.

@@ -7,6 +7,8 @@ import {
   InvalidArgumentError,
 } from "@eventlake/schema";
 import { EventBatchWriter, writeEvents, type WriteEventsOptions } from "./write.ts";
+import { readEvents } from "./read.ts";
+import { bytesSource } from "./source.ts";
 import { compareUtf8, utf8Length } from "./_write_bytes.ts";
 import { GroupEncoder } from "./_write_encode.ts";
 import { EncodeWorker } from "./_write_pipeline.ts";
@@ -816,5 +818,30 @@ Deno.test("a write worker that cannot load says so (the writer then encodes on i
     strictEqual(await loaded.ready, true);
   } finally {
     loaded.stop();
+  }
+});
+
+Deno.test("writeEvents() keeps keys and values that the writer's caches could mistake: NUL, empty, colliding, repeated across row groups", async () => {
+  const events: Event[] = [];
+  for (let i = 0; i < 3_000; i++) {
+    // Keys in changing orders and sets; values that repeat per key, an empty string, "\0".
+    const props: EventMap = {};
+    const keys = ["\u0000", "", "a", "b", "ab", "ba", `k${i % 7}`];
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[(k + i) % keys.length];
+      if ((i + k) % 5 === 0) continue;
+      props[key] = (i + k) % 11 === 0 ? null : ["\u0000", "", "x", "xx", `v${i % 13}`][(i * k) % 5];
+    }
+    events.push(
+      event(i, { event_key: ["\u0000", "", "e", `e${i % 3}`][i % 4], event_properties: props }),
+    );
+  }
+  const { bytes } = await writeToBytes(events, { rowGroupSize: 700 });
+  const back: Event[] = [];
+  for await (const e of readEvents(bytesSource(bytes))) back.push(e);
+  strictEqual(back.length, events.length);
+  for (let i = 0; i < events.length; i++) {
+    deepStrictEqual(back[i].event_key, events[i].event_key, `event ${i}: event_key`);
+    deepStrictEqual(back[i].event_properties, events[i].event_properties, `event ${i}`);
   }
 });
