@@ -9,8 +9,9 @@
  * never in practice. (The importer rejects non-UUID ids anyway; they are hashed so the set never
  * refuses input.)
  *
- * Memory: 17 bytes per slot (16 key bytes + 1 flag byte) at a load of at most 0.8 before it
- * grows, so about 21 bytes per id: 10,000,000 ids take about 215 MB.
+ * Memory: 17 bytes per slot (16 key bytes + 1 flag byte), sized for a load of 0.85 (it grows
+ * past 0.9), so about 20 bytes per id: 10,000,000 ids take about 200 MB. (Linear probing at
+ * that load averages under 4 probes per insert over the fill.)
  *
  * @module
  */
@@ -22,8 +23,8 @@ const CLAIMED = 4;
 /** A slot another thread is writing the key of (attached sets insert concurrently). */
 const BUSY = 8;
 
-const MAX_LOAD = 0.85;
-const TARGET_LOAD = 0.8;
+const MAX_LOAD = 0.9;
+const TARGET_LOAD = 0.85;
 const TWO_32 = 4294967296;
 
 /** Hex digit value by char code, -1 when not a hex digit. */

@@ -51,9 +51,9 @@ Deno.test("InsertIdSet.claim() keeps the first row, then reports in-day and earl
   ]);
 });
 
-Deno.test("InsertIdSet holds about 21 bytes per expected id", () => {
+Deno.test("InsertIdSet holds about 20 bytes per expected id", () => {
   const ids = new InsertIdSet({ expected: 1_000_000 });
-  ok(ids.bytes < 22 * 1_000_000, String(ids.bytes));
+  ok(ids.bytes < 20.1 * 1_000_000, String(ids.bytes));
   throws(() => new InsertIdSet({ expected: -1 }), RangeError);
 });
 
