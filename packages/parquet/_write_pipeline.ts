@@ -6,6 +6,9 @@
 import { AbortedError } from "@eventlake/schema";
 import { type FromEncoder, type GroupWire, type ToEncoder, wireBuffers } from "./_write_wire.ts";
 
+/** Tests only: the module the writer's workers load instead of `_write_worker.ts`. */
+export const workerForTests: { url: URL | undefined } = { url: undefined };
+
 /**
  * The writing thread's side of the write worker (`_write_worker.ts`): every request gets one
  * reply, in order. An error thrown in the worker rejects its request (and every later one)
@@ -41,11 +44,13 @@ export class EncodeWorker {
     codec: "SNAPPY" | "UNCOMPRESSED",
     createdBy: string,
     onSpare: (buffers: GroupWire) => void,
-    url: URL = new URL("./_write_worker.ts", import.meta.url),
+    url: URL | undefined = workerForTests.url,
   ): EncodeWorker | undefined {
     let worker: Worker;
     try {
-      worker = new Worker(url.href, { type: "module" });
+      worker = url === undefined
+        ? new Worker(new URL("./_write_worker.ts", import.meta.url), { type: "module" })
+        : new Worker(url.href, { type: "module" });
     } catch {
       return undefined;
     }

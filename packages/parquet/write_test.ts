@@ -11,7 +11,7 @@ import { readEvents } from "./read.ts";
 import { bytesSource } from "./source.ts";
 import { compareUtf8, utf8Length } from "./_write_bytes.ts";
 import { GroupEncoder } from "./_write_encode.ts";
-import { EncodeWorker } from "./_write_pipeline.ts";
+import { EncodeWorker, workerForTests } from "./_write_pipeline.ts";
 import { groupData } from "./_write_wire.ts";
 
 // ------------------------------------------------------------------ helpers
@@ -843,5 +843,21 @@ Deno.test("writeEvents() keeps keys and values that the writer's caches could mi
   for (let i = 0; i < events.length; i++) {
     deepStrictEqual(back[i].event_key, events[i].event_key, `event ${i}: event_key`);
     deepStrictEqual(back[i].event_properties, events[i].event_properties, `event ${i}`);
+  }
+});
+
+Deno.test("writeEvents() with a worker that cannot load encodes on its own thread and writes the same bytes", async () => {
+  const events = mixedEvents(5_500);
+  const one = await writeToBytes(events, { rowGroupSize: 1_000, worker: false });
+  workerForTests.url = new URL("data:application/javascript,throw new Error('not here')");
+  try {
+    const two = await writeToBytes(events, { rowGroupSize: 1_000, worker: true });
+    deepStrictEqual(two.summary, one.summary);
+    ok(
+      two.bytes.length === one.bytes.length && two.bytes.every((b, i) => b === one.bytes[i]),
+      "identical bytes",
+    );
+  } finally {
+    workerForTests.url = undefined;
   }
 });
