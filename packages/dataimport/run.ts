@@ -27,15 +27,16 @@
  * one make the run `PARTIAL`. A failed or aborted run leaves the lake's previous day intact.
  *
  * Memory (peak RSS of `scripts/bench/dataimport.ts --rss-rows 10000000`, a 10,000,000-row day in
- * 100,000-row source groups, Nov 2026, busy 2-core machine): 1,129 MB with the writer's 100,000-row
- * groups; 1,068 MB with the 32,768-row landed groups now used, with the default two workers;
- * 757 MB in-thread (`workers: 1`, about 1.5x slower). The id set takes about 21 bytes per row of
- * the day (212 MB). The source reader decodes a whole source row group before slicing it into
- * batches, so a smaller `batchSize` does not lower the peak; each worker holds its own decoded
- * group and writer group. Deno workers take no `resourceLimits`, and a V8 heap cap set at run
- * time (`node:v8` `setFlagsFromString`) has no effect; started with
- * `--v8-flags=--max-old-space-size=256`, a 2,000,000-row in-thread import peaked at 394 MB
- * instead of 466 MB. The 500 MB target is still missed at 10,000,000 rows.
+ * 100,000-row source groups taking the fast path, Nov 2026, busy 2-core machine): 521 MB
+ * in-thread (`workers: 1`), about 670 MB with two workers (each holds its own decode buffers);
+ * the object path peaked at 757 MB in-thread and 1,068 MB with two workers. What remains: the
+ * id set (about 20 bytes per row of the day: 200 MB), the loaded modules (about 60 MB), one
+ * source row group decoded into buffers reused from group to group plus the next group being
+ * fetched (about 130 MB of buffers, garbage not yet collected included), and memory glibc's
+ * allocator keeps after large buffers are freed (about 45 MB: with `MALLOC_MMAP_THRESHOLD_=131072`
+ * in the environment the same in-thread import peaked at 478-506 MB). Deno workers take no
+ * `resourceLimits`, and a V8 heap cap set at run time (`node:v8` `setFlagsFromString`) has no
+ * effect.
  *
  * @module
  */
@@ -226,6 +227,7 @@ export interface RunImportOptions {
    * a machine with 2 cores or more; at most one per part; 1 imports in this thread). Stores stay
    * on this thread either way. Which copy of an in-day duplicate is kept is then not specified
    * when the copies sit in different parts (copies share their `insert_id`: the same event).
+   * Each worker holds its own decode buffers: about 130 MB more peak memory for two.
    */
   workers?: number;
   /** Cancels the run: it then rejects with `AbortedError` and the lake keeps its previous day. */

@@ -99,15 +99,24 @@ function cleanUtf8(bytes: Uint8Array, at: number, len: number): boolean {
   }
 }
 
+/** 1 for the char codes of `0-9a-f`. */
+const LOWER_HEX = new Uint8Array(256);
+for (let c = 48; c <= 57; c++) LOWER_HEX[c] = 1;
+for (let c = 97; c <= 102; c++) LOWER_HEX[c] = 1;
+
 /** Whether bytes[at, at+36) is a lowercase UUID. */
 function lowerUuid(b: Uint8Array, at: number): boolean {
-  for (let i = 0; i < 36; i++) {
-    const c = b[at + i];
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (c !== 45) return false;
-    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  if (b[at + 8] !== 45 || b[at + 13] !== 45 || b[at + 18] !== 45 || b[at + 23] !== 45) {
+    return false;
   }
-  return true;
+  const h = LOWER_HEX;
+  return (h[b[at]] & h[b[at + 1]] & h[b[at + 2]] & h[b[at + 3]] & h[b[at + 4]] &
+    h[b[at + 5]] & h[b[at + 6]] & h[b[at + 7]] & h[b[at + 9]] & h[b[at + 10]] &
+    h[b[at + 11]] & h[b[at + 12]] & h[b[at + 14]] & h[b[at + 15]] & h[b[at + 16]] &
+    h[b[at + 17]] & h[b[at + 19]] & h[b[at + 20]] & h[b[at + 21]] & h[b[at + 22]] &
+    h[b[at + 24]] & h[b[at + 25]] & h[b[at + 26]] & h[b[at + 27]] & h[b[at + 28]] &
+    h[b[at + 29]] & h[b[at + 30]] & h[b[at + 31]] & h[b[at + 32]] & h[b[at + 33]] &
+    h[b[at + 34]] & h[b[at + 35]]) === 1;
 }
 
 function compareBytes(
