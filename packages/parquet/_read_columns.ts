@@ -298,6 +298,18 @@ export class MapShapes {
   /** Small integer ids of the keys met, so the trie compares integers, not strings. */
   readonly #ids = new Map<string, number>();
 
+  /**
+   * A new child of `node` for the key `id`, or `undefined` (the generic path) when `id` is -1
+   * or the trie is full.
+   */
+  grow(node: ShapeNode, id: number): ShapeNode | undefined {
+    if (id < 0 || this.nodes >= MAX_SHAPE_NODES) return undefined;
+    const child = new ShapeNode();
+    node.children[id] = child;
+    this.nodes++;
+    return child;
+  }
+
   /** The id of `key`, or -1 once too many distinct keys were met (the generic path). */
   idOf(key: string): number {
     const id = this.#ids.get(key);
@@ -496,45 +508,56 @@ export class MapCursor {
     let vPos = this.#vPos;
     let node: ShapeNode | undefined = shapes.root;
     let count = 0;
-    do {
-      const dk = kDefs === null ? kMax : kDefs[i];
-      const dv = vDefs === null ? vMax : vDefs[i];
-      if (dk !== kMax) {
-        problem ??= "has a null key";
-        if (dv === vMax) {
-          if (vDict !== null) vPos++;
-          else vVals.next();
-        }
-        continue;
-      }
-      let key: string;
-      let id: number;
-      if (kDict !== null) {
+    if (kDict !== null && kDefs === null && vDefs === null) {
+      // No null anywhere in the chunk and dictionary keys (the usual case): no level checks.
+      do {
         const d = kIdx[kPos++];
-        key = kDict[d];
-        id = kIds[d];
-      } else {
-        key = kVals.next()!;
-        id = node === undefined ? -1 : shapes.idOf(key);
-      }
-      rowKeys[count] = key;
-      rowValues[count] = dv !== vMax ? null : vDict !== null ? vDict[vIdx[vPos++]] : vVals.next()!;
-      count++;
-      if (node !== undefined) {
-        // Follow (or grow) the trie of shapes.
-        const child: ShapeNode | undefined = id < 0 ? undefined : node.children[id];
-        if (child !== undefined) {
-          node = child;
-        } else if (id >= 0 && shapes.nodes < MAX_SHAPE_NODES) {
-          const grown: ShapeNode = new ShapeNode();
-          node.children[id] = grown;
-          shapes.nodes++;
-          node = grown;
-        } else {
-          node = undefined;
+        rowKeys[count] = kDict[d];
+        rowValues[count++] = vDict !== null ? vDict[vIdx[vPos++]] : vVals.next()!;
+        if (node !== undefined) {
+          const id = kIds[d];
+          const child: ShapeNode | undefined = id < 0 ? undefined : node.children[id];
+          if (child !== undefined) node = child;
+          else node = shapes.grow(node, id);
         }
-      }
-    } while (++i < n && reps[i] !== 0);
+      } while (++i < n && reps[i] !== 0);
+    } else {
+      do {
+        const dk = kDefs === null ? kMax : kDefs[i];
+        const dv = vDefs === null ? vMax : vDefs[i];
+        if (dk !== kMax) {
+          problem ??= "has a null key";
+          if (dv === vMax) {
+            if (vDict !== null) vPos++;
+            else vVals.next();
+          }
+          continue;
+        }
+        let key: string;
+        let id: number;
+        if (kDict !== null) {
+          const d = kIdx[kPos++];
+          key = kDict[d];
+          id = kIds[d];
+        } else {
+          key = kVals.next()!;
+          id = node === undefined ? -1 : shapes.idOf(key);
+        }
+        rowKeys[count] = key;
+        rowValues[count] = dv !== vMax
+          ? null
+          : vDict !== null
+          ? vDict[vIdx[vPos++]]
+          : vVals.next()!;
+        count++;
+        if (node !== undefined) {
+          // Follow (or grow) the trie of shapes.
+          const child: ShapeNode | undefined = id < 0 ? undefined : node.children[id];
+          if (child !== undefined) node = child;
+          else node = shapes.grow(node, id);
+        }
+      } while (++i < n && reps[i] !== 0);
+    }
     this.#i = i;
     this.#kPos = kPos;
     this.#vPos = vPos;

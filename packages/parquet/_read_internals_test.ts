@@ -203,7 +203,10 @@ function mapLeaves(rows: [string | null, string | null][][], dictionary = false)
     }
     return {
       count: reps.length,
-      defs: Uint8Array.from(defs),
+      // As decodeLeaf does: no definition levels when every entry is at the maximum.
+      defs: defs.every((d) => d === Math.max(...defs)) && vals.length === reps.length
+        ? null
+        : Uint8Array.from(defs),
       reps: Uint8Array.from(reps),
       values: new LazyValues<string>(pages, vals.length, "string"),
     };
@@ -389,4 +392,24 @@ Deno.test("assembleTs() converts MILLIS and MICROS exactly on both sides of its 
     micros.map((v) => Number(v / 1000n - (v < 0n && v % 1000n !== 0n ? 1n : 0n))),
   );
   deepStrictEqual(problems, []);
+});
+
+Deno.test("MapCursor reads chunks without nulls or empty maps like any other", () => {
+  const rows: [string, string][][] = [];
+  for (let i = 0; i < 50; i++) {
+    rows.push([["osname", `o${i % 3}`], ["appversion", "1.0"], ["language", "ko"]]);
+    if (i % 10 === 0) rows.push([["id", `u${i}`], ["id", "dup"]]);
+  }
+  for (const dictionary of [false, true]) {
+    const { keys, values } = mapLeaves(rows, dictionary);
+    strictEqual(keys.defs, null);
+    strictEqual(values.defs, null);
+    const cursor = new MapCursor(mapPlan(), keys, values, rows.length);
+    for (const row of rows) {
+      const map = cursor.next();
+      const duplicate = row[0][0] === "id";
+      strictEqual(cursor.problem, duplicate ? 'has the key "id" twice' : null);
+      deepStrictEqual(Object.entries(map), Object.entries(Object.fromEntries(row)));
+    }
+  }
 });
