@@ -74,7 +74,7 @@ export interface ReadEventsOptions {
    * Decode each row group's column chunks (decompression, levels, dictionary indices) in a
    * worker thread while this thread builds the events of the previous row group. Default
    * off: measured on an idle 2-core machine (BENCHMARKS.md) the transfer and coordination
-   * cost more than the parallel decode saves (206k vs 260k rows/s for 1M events). It is
+   * cost more than the parallel decode saves (1M events: slower than one thread). It is
    * never used where the runtime has no `Worker` or the reader itself runs in a worker.
    */
   decodeWorker?: boolean;
