@@ -761,9 +761,10 @@ function encodeLeaf(
     entries = kept;
     vi = to;
   } else {
-    const n = c.count;
+    // Room for the range's entries (values are at most as many).
+    const n = rowStarts[to] - rowStarts[from];
     s.ensureEntries(n);
-    s.ensureValues(c.values);
+    s.ensureValues(n);
     const reps = c.reps!, defs = c.defs!;
     const fReps = s.reps, fDefs = s.defs;
     for (let r = from; r < to; r++) {

@@ -187,6 +187,8 @@ export function decodeRawChunk(
 ): RawChunk | undefined {
   const codec = meta.codec;
   if (!TRANSCODE_CODECS.includes(codec)) return undefined;
+  // The object path refuses a chunk whose type differs from the schema's: let it say so.
+  if (meta.type !== leaf.element.type) return undefined;
   const expected = Number(meta.num_values);
   const maxDef = leaf.maxDef;
   const maxRep = leaf.maxRep;
@@ -197,10 +199,6 @@ export function decodeRawChunk(
   let mode: "dict" | "plain" | undefined;
   const plain = buffers.plain;
   plain.pos = 0;
-  // The values are at most the chunk's uncompressed size: one allocation, not a doubling.
-  if (maxDef === 0 || leaf.element.type === "BYTE_ARRAY") {
-    plain.reserve(Math.min(Number(meta.total_uncompressed_size), MAX_PAGE_BYTES));
-  }
   let values = 0;
   let seen = 0;
   const reader = {
@@ -234,6 +232,7 @@ export function decodeRawChunk(
     let encoding: string;
     let v2RepLen = 0;
     let v2DefLen = 0;
+    let v2Nulls = -1;
     if (header.type === "DATA_PAGE") {
       const daph = header.data_page_header;
       if (daph === undefined) throw new Error("data page without header");
@@ -252,6 +251,7 @@ export function decodeRawChunk(
       encoding = daph2.encoding;
       v2RepLen = daph2.repetition_levels_byte_length;
       v2DefLen = daph2.definition_levels_byte_length;
+      v2Nulls = daph2.num_nulls;
       if (!(v2RepLen >= 0) || !(v2DefLen >= 0) || v2RepLen + v2DefLen > page.length) {
         throw new Error("bad level lengths");
       }
@@ -280,9 +280,15 @@ export function decodeRawChunk(
       nonNull = 0;
       for (let i = 0; i < n; i++) if (out[i] === maxDef) nonNull++;
     }
+    // As the object path: a V2 header's null count must match its levels.
+    if (!isV1 && nonNull !== n - v2Nulls) throw new Error("null count differs from the levels");
     const valuesAt = isV1 ? levelPos : 0;
     if (encoding === "PLAIN") {
       if (mode === "dict") return undefined;
+      if (mode === undefined) {
+        // PLAIN values are at most the chunk's uncompressed size: one allocation, no doubling.
+        plain.reserve(Math.min(Number(meta.total_uncompressed_size), MAX_PAGE_BYTES));
+      }
       mode = "plain";
       if (width > 0) {
         const stop = valuesAt + nonNull * width;
