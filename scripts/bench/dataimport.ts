@@ -9,7 +9,8 @@
  * - peak RSS of a child process importing a `--rss-rows` day (`/usr/bin/time -v`).
  *
  * Usage: `deno run -A scripts/bench/dataimport.ts [--rows 1000000] [--rss-rows 10000000]
- * [--rss-workers N]`
+ * [--workers N] [--rss-workers N]` (`--workers` for the timed runs, `--rss-workers` for the
+ * peak-RSS child; default: `runImport`'s choice, 1 = in-thread)
  * (`--rss-rows 0` skips the child). `deno task bench` runs it with the defaults.
  *
  * @module
@@ -32,6 +33,8 @@ export interface DataImportBenchOptions {
   rssRows?: number;
   /** Import workers of the peak-RSS child (default: `runImport`'s choice; 1 = in-thread). */
   rssWorkers?: number;
+  /** Import workers of the timed runs (default: `runImport`'s choice; 1 = in-thread). */
+  workers?: number;
 }
 
 const DATE = "2023-01-01";
@@ -159,9 +162,9 @@ export async function bench(options: DataImportBenchOptions = {}): Promise<strin
   const dir = await Deno.makeTempDir({ prefix: "eventlake-bench-import-" });
   try {
     const parts = await writeSourceDay(dir, rows);
-    const a = await cpuOf(() => importDay(dir, `${dir}/lake1`));
+    const a = await cpuOf(() => importDay(dir, `${dir}/lake1`, options.workers));
     const duck = await duckdbImport(parts, dir);
-    const b = await cpuOf(() => importDay(dir, `${dir}/lake2`));
+    const b = await cpuOf(() => importDay(dir, `${dir}/lake2`, options.workers));
     const first = a.value.timings.totalMs <= b.value.timings.totalMs ? a : b;
     const bestReport = first.value;
     const best = bestReport.timings.totalMs / 1000;
@@ -176,7 +179,9 @@ export async function bench(options: DataImportBenchOptions = {}): Promise<strin
     const lines = [
       "## Data import (`runImport`: pre-pass, read, check, dedup, write, land)",
       "",
-      `Command: \`deno run -A scripts/bench/dataimport.ts --rows ${rows} --rss-rows ${rssRows}\`. ` +
+      `Command: \`deno run -A scripts/bench/dataimport.ts --rows ${rows} --rss-rows ${rssRows}${
+        options.workers !== undefined ? ` --workers ${options.workers}` : ""
+      }${options.rssWorkers !== undefined ? ` --rss-workers ${options.rssWorkers}` : ""}\`. ` +
       `One day of ${
         fmt(rows)
       } rows in ${parts.length} parts (1% in-day duplicates), local folder ` +
@@ -239,6 +244,7 @@ if (import.meta.main) {
         rows: values.rows ? Number(values.rows) : undefined,
         rssRows: values["rss-rows"] !== undefined ? Number(values["rss-rows"]) : undefined,
         rssWorkers: values["rss-workers"] !== undefined ? Number(values["rss-workers"]) : undefined,
+        workers: values.workers !== undefined ? Number(values.workers) : undefined,
       }),
     );
   }
