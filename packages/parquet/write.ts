@@ -74,14 +74,15 @@ export interface WriteEventsOptions {
    * once the first row group is half full (smaller files never start one) and is ended by
    * `close` or `abort`.
    *
-   * Off by default. Measured on 2 shared CPUs (1M benchmark events, 100,000-row groups) it took
-   * the writing thread's CPU time from 6.2-6.6 to 4.4-5.0 µs a row — this thread then only
-   * shreds, and shredding is most of the work — but cost 30% more CPU in all (the worker's
-   * encoding runs cold, without this thread's JIT warm-up) and about 140 MB more peak RSS
-   * (a second row group's buffers and encoded chunks, a second isolate); on the loaded
-   * machine it was slower by the wall clock. Use it where a CPU is idle and memory is not
-   * tight. With `true`, always end an {@linkcode EventBatchWriter} with `close()` or
-   * `abort()`: a live worker keeps the process running ({@linkcode writeEvents} always does).
+   * Off by default: on the 2-CPU benchmark machine (shared, load 3-7; 1M events, 100,000-row
+   * groups) this thread's CPU time fell from 5.6-5.8 to 3.8-4.2 s (it then only shreds) while
+   * the worker's encoding took 2.5-2.7 s — more than the same encoding here: a new worker's
+   * code starts cold for every file, its first row groups took 2-3x as long as later ones —
+   * and the whole write cost 0-80% more CPU; by the wall clock it was 0.6-1.2x one thread. Peak RSS writing 1M events grew from ~265 to ~410 MB (a
+   * second row group's buffers and encoded chunks, a second isolate). Worth trying where a
+   * CPU is idle and memory is not tight. With `true`, always end an
+   * {@linkcode EventBatchWriter} with `close()` or `abort()`: a live worker keeps the process
+   * running ({@linkcode writeEvents} always does).
    */
   worker?: boolean;
 }
