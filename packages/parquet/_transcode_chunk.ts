@@ -4,11 +4,10 @@
  * either dictionary indices (the dictionary page kept as it is) or PLAIN bytes with offsets.
  * No JS string or `Event` is built.
  *
- * It handles what our own writer and common writers produce: DATA_PAGE and DATA_PAGE_V2 with
- * RLE levels, PLAIN or dictionary values (not both in one chunk). Anything else returns
- * `undefined` and the caller falls back to the object path, which also owns every error
- * message about corrupt data: a chunk that does not add up throws here, and the caller treats
- * that as "fall back" too.
+ * It handles what our own writer produces: DATA_PAGE_V2 pages with PLAIN or dictionary values
+ * (not both in one chunk). Anything else returns `undefined` and the caller falls back to the
+ * object path, which also owns every error message about corrupt data: a chunk that does not
+ * add up throws here, and the caller treats that as "fall back" too.
  *
  * @module
  */
@@ -225,26 +224,17 @@ export function decodeRawChunk(
       dictionary = readDictionary(body, dph.num_values, width, page.slice(), codec);
       continue;
     }
+    // DATA_PAGE (v1) pages take the object path: the exact-schema files we meet (our writer's,
+    // hyparquet-writer's) are DATA_PAGE_V2, and v1 decoding here would be untested.
+    if (header.type === "DATA_PAGE") return undefined;
     let n: number;
     let levelBytes: Uint8Array;
-    let levelPos = 0;
     let body: Uint8Array;
     let encoding: string;
     let v2RepLen = 0;
     let v2DefLen = 0;
     let v2Nulls = -1;
-    if (header.type === "DATA_PAGE") {
-      const daph = header.data_page_header;
-      if (daph === undefined) throw new Error("data page without header");
-      if (
-        (maxRep > 0 && daph.repetition_level_encoding !== "RLE") ||
-        (maxDef > 0 && daph.definition_level_encoding !== "RLE")
-      ) return undefined;
-      n = daph.num_values;
-      encoding = daph.encoding;
-      levelBytes = decompressData(page, rawSize, codec);
-      body = levelBytes;
-    } else if (header.type === "DATA_PAGE_V2") {
+    if (header.type === "DATA_PAGE_V2") {
       const daph2 = header.data_page_header_v2;
       if (daph2 === undefined) throw new Error("data page v2 without header");
       n = daph2.num_values;
@@ -264,25 +254,19 @@ export function decodeRawChunk(
       continue; // index pages
     }
     if (!(n >= 0) || seen + n > expected) throw new Error("too many values");
-    const isV1 = header.type === "DATA_PAGE";
     // Levels.
-    if (reps !== null) {
-      const out = reps.subarray(seen, seen + n);
-      if (isV1) levelPos = readV1Levels(levelBytes, levelPos, maxRep, out);
-      else readLevels(levelBytes, 0, v2RepLen, maxRep, out);
-    }
+    if (reps !== null) readLevels(levelBytes, 0, v2RepLen, maxRep, reps.subarray(seen, seen + n));
     let nonNull = n;
     if (defs !== null) {
       const out = defs.subarray(seen, seen + n);
-      if (isV1) levelPos = readV1Levels(levelBytes, levelPos, maxDef, out);
-      else if (v2DefLen === 0) out.fill(maxDef);
+      if (v2DefLen === 0) out.fill(maxDef);
       else readLevels(levelBytes, v2RepLen, v2RepLen + v2DefLen, maxDef, out);
       nonNull = 0;
       for (let i = 0; i < n; i++) if (out[i] === maxDef) nonNull++;
     }
     // As the object path: a V2 header's null count must match its levels.
-    if (!isV1 && nonNull !== n - v2Nulls) throw new Error("null count differs from the levels");
-    const valuesAt = isV1 ? levelPos : 0;
+    if (nonNull !== n - v2Nulls) throw new Error("null count differs from the levels");
+    const valuesAt = 0;
     if (encoding === "PLAIN") {
       if (mode === "dict") return undefined;
       if (mode === undefined) {
@@ -377,15 +361,6 @@ function readDictionary(
     if (at > body.length) throw new Error("dictionary past the page end");
   }
   return { count, bytes: body, starts, lengths, stored, codec };
-}
-
-function readV1Levels(page: Uint8Array, pos: number, max: number, out: Uint8Array): number {
-  if (pos + 4 > page.length) throw new Error("levels past the page end");
-  const len = (page[pos] | page[pos + 1] << 8 | page[pos + 2] << 16 | page[pos + 3] << 24) >>> 0;
-  pos += 4;
-  if (pos + len > page.length) throw new Error("levels past the page end");
-  readLevels(page, pos, pos + len, max, out);
-  return pos + len;
 }
 
 function readLevels(page: Uint8Array, start: number, end: number, max: number, out: Uint8Array) {
