@@ -46,6 +46,16 @@ export interface CompileOptions {
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRY = join(ROOT, "apps", "cli", "main.ts");
+/**
+ * Worker modules: `deno compile` bundles only what the entry imports statically, so the modules
+ * started with `new Worker(new URL(...))` are included by name (without them the import and the
+ * opt-in Parquet workers fail to load in the binary).
+ */
+const WORKERS = [
+  join(ROOT, "packages", "dataimport", "_import_worker.ts"),
+  join(ROOT, "packages", "parquet", "_read_worker.ts"),
+  join(ROOT, "packages", "parquet", "_write_worker.ts"),
+];
 
 /**
  * The `deno compile` arguments for the executable.
@@ -69,6 +79,7 @@ export function compileArgs(options: CompileOptions = {}): string[] {
     ...(options.target ? ["--target", options.target] : []),
     "--config",
     join(ROOT, "deno.json"),
+    ...WORKERS.flatMap((file) => ["--include", file]),
     "--output",
     output,
     ENTRY,
