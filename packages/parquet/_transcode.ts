@@ -4,7 +4,8 @@
  * dictionary indices, PLAIN bytes: `_transcode_chunk.ts`), checked against the Data Import
  * rules without building an `Event` or a string per value, and re-encoded with a keep-mask
  * (dictionary pages kept as they are, indices, levels and PLAIN values filtered, statistics
- * recomputed, SNAPPY) into {@linkcode TranscodeWriter}'s file.
+ * recomputed, SNAPPY — a data page Snappy cannot shrink by 10% is stored uncompressed, with
+ * the DATA_PAGE_V2 `is_compressed` flag off) into {@linkcode TranscodeWriter}'s file.
  *
  * The check is deliberately narrow: {@linkcode TranscodeFile.decode} returns `undefined` for a
  * row group holding anything the object path (`readEventBatches` + `checkEvent`) would reject,
@@ -53,6 +54,14 @@ import type { ByteSource } from "./source.ts";
 
 /** Target size of one data page before compression (as the writer). */
 const PAGE_SIZE = 1 << 20;
+/**
+ * A data page that Snappy shrinks to more than this share of its size is written uncompressed
+ * (DATA_PAGE_V2 `is_compressed` false), and so are the leaf's next pages of the same source
+ * file until the next check (random ids and hashes: compressing them costs CPU for ~nothing).
+ */
+const POOR_RATIO = 0.9;
+/** Pages a leaf writes uncompressed after a poor check before it tries Snappy again. */
+const RECHECK_PAGES = 16;
 /** Ranges closer than this are fetched in one read (as the reader). */
 const COALESCE_GAP = 1 << 20;
 const TWO_32 = 4294967296;
@@ -221,6 +230,8 @@ export class TranscodeFile {
   /** One per leaf: a decoded group views them until the next group is decoded. */
   #buffers: ChunkBuffers[] | undefined;
   #idBuffers: ChunkBuffers | undefined;
+  /** Per leaf: whether its pages compress (see {@linkcode POOR_RATIO}). */
+  readonly #compression: Compression;
 
   /** Use {@linkcode openTranscode}. */
   constructor(name: string, footer: Footer, leaves: OutLeaf[]) {
@@ -228,6 +239,10 @@ export class TranscodeFile {
     this.#footer = footer;
     this.#leaves = leaves;
     this.rowGroups = footer.metadata.row_groups.length;
+    this.#compression = {
+      poor: new Uint8Array(leaves.length),
+      rawPages: new Int32Array(leaves.length),
+    };
   }
 
   /**
@@ -358,7 +373,7 @@ export class TranscodeFile {
         if (chunk === undefined) return undefined;
         chunks.push(chunk);
       }
-      return checkGroup(rows, this.#leaves, chunks);
+      return checkGroup(rows, this.#leaves, chunks, this.#compression);
     } catch {
       return undefined;
     }
@@ -370,6 +385,7 @@ function checkGroup(
   rows: number,
   leaves: OutLeaf[],
   chunks: RawChunk[],
+  compression: Compression,
 ): TranscodeGroup | undefined {
   let ts: Float64Array | undefined;
   let idBytes: Uint8Array | undefined;
@@ -449,7 +465,7 @@ function checkGroup(
         break; // checked with its key
     }
   }
-  return new TranscodeGroup(rows, leaves, chunks, ts!, idBytes!, idAt!, rowStarts);
+  return new TranscodeGroup(rows, leaves, chunks, ts!, idBytes!, idAt!, rowStarts, compression);
 }
 
 /** Checks one map column; returns the first entry of each row (and the end), or `undefined`. */
@@ -562,6 +578,15 @@ export interface EncodedLeaf {
   uncompressed: number;
 }
 
+/**
+ * Per leaf of a source file: whether its last compressed data page came out poor (`poor` 1),
+ * and how many pages it has written uncompressed since.
+ */
+interface Compression {
+  poor: Uint8Array;
+  rawPages: Int32Array;
+}
+
 /** Buffers reused while encoding. */
 class Scratch {
   levels = new Bytes();
@@ -607,6 +632,7 @@ export class TranscodeGroup {
   /** Per leaf: the row after the last encoded range, and the value index there. */
   readonly #cursorRow: Int32Array;
   readonly #cursorVi: Int32Array;
+  readonly #compression: Compression;
 
   /** Use {@linkcode TranscodeFile.decode}. */
   constructor(
@@ -617,8 +643,10 @@ export class TranscodeGroup {
     idBytes: Uint8Array,
     idAt: Int32Array,
     rowStarts: Int32Array[],
+    compression: Compression,
   ) {
     this.rows = rows;
+    this.#compression = compression;
     this.#leaves = leaves;
     this.#chunks = chunks;
     this.ts = ts;
@@ -638,7 +666,8 @@ export class TranscodeGroup {
 
   /**
    * Encodes the rows of `[from, to)` whose `keep` byte is 1 as one row group of our exact
-   * schema (SNAPPY), one column chunk at a time (each yielded chunk is its own copy); `kept` is
+   * schema (codec SNAPPY; pages of a leaf that compresses poorly stored uncompressed), one
+   * column chunk at a time (each yielded chunk is its own copy); `kept` is
    * their number (at least 1). Hand it to {@linkcode TranscodeWriter.append}.
    */
   *encode(
@@ -677,6 +706,8 @@ export class TranscodeGroup {
         vi,
         starts,
         leaf.kind === "ts" ? this.ts : null,
+        this.#compression,
+        l,
       );
       this.#cursorRow[l] = to;
       this.#cursorVi[l] = encoded.vi;
@@ -709,6 +740,8 @@ function encodeLeaf(
   viStart: number,
   rowStarts: Int32Array | null,
   ts: Float64Array | null,
+  compression: Compression,
+  l: number,
 ): { chunk: ColumnChunk; uncompressed: number; vi: number } {
   const s = scratch;
   const maxDef = spec.kind === "key" ? 1 : spec.kind === "value" ? 2 : 0;
@@ -878,7 +911,18 @@ function encodeLeaf(
     } else {
       page = values.buf.subarray(s.offsets[v0], s.offsets[v1]);
     }
-    const body = compress(page);
+    // Snappy, unless this leaf's pages have been compressing poorly (checked again every
+    // RECHECK_PAGES pages); a page Snappy cannot shrink by 10% is stored as it is.
+    let body = page;
+    if (compression.poor[l] === 1 && compression.rawPages[l] < RECHECK_PAGES) {
+      compression.rawPages[l]++;
+    } else {
+      const packed = compress(page);
+      const poor = packed.length > page.length * POOR_RATIO;
+      compression.poor[l] = poor ? 1 : 0;
+      compression.rawPages[l] = 0;
+      if (!poor) body = packed;
+    }
     const headerStart = out.offset;
     writePageHeader(out, {
       type: "DATA_PAGE_V2",
@@ -891,7 +935,7 @@ function encodeLeaf(
         encoding,
         definition_levels_byte_length: defLength,
         repetition_levels_byte_length: repLength,
-        is_compressed: true,
+        is_compressed: body !== page,
       },
     });
     uncompressed += out.offset - headerStart + levels.pos + page.length;

@@ -2,6 +2,8 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { Event } from "@eventlake/schema";
 import { generateEvents } from "@eventlake/schema/testing";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { type PageHeader, parquetMetadata } from "hyparquet";
+import { parquetHeader } from "hyparquet/src/column.js";
 import { bytesSource, readEvents, writeEvents } from "./mod.ts";
 import { openTranscode, TranscodeWriter } from "./_transcode.ts";
 
@@ -134,6 +136,56 @@ Deno.test("DuckDB reads a transcoded file with the same rows and statistics it c
       `SELECT count(*) FROM '${dir}/t.parquet' WHERE insert_id = '${kept[10].insert_id}'`,
     );
     strictEqual(Number(pruned.getRows()[0][0]), 1);
+    conn.closeSync();
+    db.closeSync();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("pages Snappy cannot shrink are stored uncompressed; DuckDB and readEvents read them", async () => {
+  const events = generateEvents(6000, { seed: 5 });
+  const source = await toBytes(events, { rowGroupSize: 2000 });
+  const keep = (r: number) => r % 5 !== 1;
+  const { bytes } = await transcode(source, keep);
+  const kept = events.filter((_, r) => keep(r));
+  // Random UUIDs do not compress: insert_id data pages are stored as they are (the chunk's
+  // codec stays SNAPPY); map keys still compress.
+  const meta = parquetMetadata(bytes.buffer as ArrayBuffer);
+  for (const group of meta.row_groups) {
+    const flags = (name: string) => {
+      const m = group.columns.find((c) => c.meta_data!.path_in_schema.join(".") === name)!
+        .meta_data!;
+      strictEqual(m.codec, "SNAPPY");
+      const start = Number(m.dictionary_page_offset ?? m.data_page_offset);
+      const reader = { view: new DataView(bytes.buffer, 0, bytes.length), offset: start };
+      const out: boolean[] = [];
+      while (reader.offset < start + Number(m.total_compressed_size)) {
+        const header: PageHeader = parquetHeader(reader);
+        if (header.data_page_header_v2) out.push(header.data_page_header_v2.is_compressed ?? true);
+        reader.offset += header.compressed_page_size;
+      }
+      return out;
+    };
+    deepStrictEqual(flags("insert_id"), [false]);
+    deepStrictEqual(flags("platform_properties.key_value.key"), [true]);
+  }
+  deepStrictEqual(await readAll(bytes), (await readAll(source)).filter((_, r) => keep(r)));
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/t.parquet`, bytes);
+    const db = await DuckDBInstance.create(":memory:", {
+      home_directory: dir,
+      extension_directory: `${dir}/ext`,
+    });
+    const conn = await db.connect();
+    const reader = await conn.runAndReadAll(
+      `SELECT insert_id, list_extract(map_extract(identifiers, 'id'), 1) FROM '${dir}/t.parquet' ORDER BY file_row_number`,
+    );
+    deepStrictEqual(
+      reader.getRows().map(([id, user]) => [id, user]),
+      kept.map((e) => [e.insert_id, e.identifiers.id]),
+    );
     conn.closeSync();
     db.closeSync();
   } finally {
