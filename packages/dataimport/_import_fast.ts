@@ -35,6 +35,12 @@ export const fastPath: { enabled: boolean } = { enabled: true };
 /** `keep` byte of a row: dropped as a duplicate of an earlier day (its ts outside the day). */
 const EARLIER = 2;
 
+/**
+ * The keep-mask of the group being imported, reused from group to group (this thread imports
+ * one group at a time).
+ */
+let keepScratch = new Uint8Array(0);
+
 /** Imports one part, through the fast path where it can (see the module documentation). */
 export async function importPartFast(
   ctx: PartContext,
@@ -94,7 +100,8 @@ async function importGroup(ctx: PartContext, group: TranscodeGroup): Promise<boo
   const { rows, ts, idBytes, idAt } = group;
   const dayStart = Date.parse(`${ctx.date}T00:00:00.000Z`);
   const dayEnd = dayStart + 86_400_000;
-  const keep = new Uint8Array(rows);
+  if (keepScratch.length < rows) keepScratch = new Uint8Array(rows);
+  const keep = keepScratch.subarray(0, rows).fill(0);
   // 1. Rows outside the day: only resends of an earlier day's rows are handled here.
   for (let r = 0; r < rows; r++) {
     const t = ts[r];

@@ -232,6 +232,8 @@ export class TranscodeFile {
   #idBuffers: ChunkBuffers | undefined;
   /** Per leaf: whether its pages compress (see {@linkcode POOR_RATIO}). */
   readonly #compression: Compression;
+  /** Per-row arrays of a decoded group, reused by the next decode. */
+  readonly #rowArrays: RowArrays = new RowArrays();
 
   /** Use {@linkcode openTranscode}. */
   constructor(name: string, footer: Footer, leaves: OutLeaf[]) {
@@ -373,7 +375,7 @@ export class TranscodeFile {
         if (chunk === undefined) return undefined;
         chunks.push(chunk);
       }
-      return checkGroup(rows, this.#leaves, chunks, this.#compression);
+      return checkGroup(rows, this.#leaves, chunks, this.#compression, this.#rowArrays);
     } catch {
       return undefined;
     }
@@ -386,6 +388,7 @@ function checkGroup(
   leaves: OutLeaf[],
   chunks: RawChunk[],
   compression: Compression,
+  arrays: RowArrays,
 ): TranscodeGroup | undefined {
   let ts: Float64Array | undefined;
   let idBytes: Uint8Array | undefined;
@@ -399,7 +402,7 @@ function checkGroup(
         if (c.count !== rows || c.plain === null || c.plain.length !== rows * 8) return undefined;
         const p = c.plain;
         const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
-        ts = new Float64Array(rows);
+        ts = (arrays.ts = fit(arrays.ts, rows)).subarray(0, rows);
         for (let i = 0; i < rows; i++) {
           const hi = view.getInt32(i * 8 + 4, true);
           ts[i] = hi > -0x200000 && hi < 0x200000 ? hi * TWO_32 + view.getUint32(i * 8, true) : NaN;
@@ -436,14 +439,14 @@ function checkGroup(
           }
           if (isId) {
             idBytes = d.bytes;
-            idAt = new Int32Array(rows);
+            idAt = (arrays.idAt = fit(arrays.idAt, rows)).subarray(0, rows);
             for (let i = 0; i < rows; i++) idAt[i] = d.starts[c.indices[i]];
           }
         } else {
           const p = c.plain!, offsets = c.offsets!;
           if (isId) {
             idBytes = p;
-            idAt = new Int32Array(rows);
+            idAt = (arrays.idAt = fit(arrays.idAt, rows)).subarray(0, rows);
           }
           for (let i = 0; i < rows; i++) {
             const at = offsets[i] + 4, len = offsets[i + 1] - at;
@@ -456,7 +459,13 @@ function checkGroup(
         break;
       }
       case "key": {
-        const starts = checkMap(rows, c, chunks[l + 1], REQUIRED[out.map]);
+        const starts = checkMap(
+          rows,
+          c,
+          chunks[l + 1],
+          REQUIRED[out.map],
+          (arrays.starts[out.map] = fit(arrays.starts[out.map], rows + 1)).subarray(0, rows + 1),
+        );
         if (starts === undefined) return undefined;
         rowStarts[out.map] = starts;
         break;
@@ -468,12 +477,37 @@ function checkGroup(
   return new TranscodeGroup(rows, leaves, chunks, ts!, idBytes!, idAt!, rowStarts, compression);
 }
 
-/** Checks one map column; returns the first entry of each row (and the end), or `undefined`. */
+/**
+ * The per-row arrays of a decoded group (`ts`, `idAt`, each map's row starts), kept by the
+ * file and reused from group to group: a group is finished before the next is decoded.
+ */
+class RowArrays {
+  ts: Float64Array = new Float64Array(0);
+  idAt: Int32Array = new Int32Array(0);
+  starts: Int32Array[] = [
+    new Int32Array(0),
+    new Int32Array(0),
+    new Int32Array(0),
+    new Int32Array(0),
+  ];
+}
+
+/** `array` when it holds `n` elements, else a new array of `n`. */
+function fit<T extends Float64Array | Int32Array>(array: T, n: number): T {
+  if (array.length >= n) return array;
+  return new (array.constructor as new (n: number) => T)(n);
+}
+
+/**
+ * Checks one map column; returns the first entry of each row (and the end), written into
+ * `starts`, or `undefined`.
+ */
 function checkMap(
   rows: number,
   k: RawChunk,
   v: RawChunk,
   required: readonly string[],
+  starts: Int32Array,
 ): Int32Array | undefined {
   const n = k.count;
   if (v.count !== n) return undefined;
@@ -522,7 +556,6 @@ function checkMap(
   // Entries, in one pass: levels that add up, an empty map alone in its row, no key twice in
   // a row, the required keys present with a non-empty value.
   const kReps = k.reps!, vReps = v.reps!, kDefs = k.defs!, vDefs = v.defs!;
-  const starts = new Int32Array(rows + 1);
   const indices = k.indices ?? NO_INDICES;
   const stamp = new Int32Array(k.dictionary?.count ?? 0).fill(-1);
   const need = requiredIds.length;

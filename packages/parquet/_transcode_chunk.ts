@@ -150,8 +150,8 @@ export function takeBuffers(): ChunkBuffers {
 
 /** Returns buffers to the pool once nothing views them any more. */
 export function releaseBuffers(buffers: ChunkBuffers[]): void {
-  // Enough for one file's leaves and its id pass; more would only hold memory.
-  for (const b of buffers) if (pool.length < 16) pool.push(b);
+  // Enough for one file's 17 leaves and its id pass; more would only hold memory.
+  for (const b of buffers) if (pool.length < 18) pool.push(b);
 }
 
 /** Decompressed data pages land here (they are consumed before the next page is read). */
