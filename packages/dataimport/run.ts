@@ -259,9 +259,14 @@ const WORKER_MAX_ROWS = 2_000_000;
 
 /**
  * Parts in the exact schema (the fast path) are imported in one thread by default: measured Nov
- * 2026 on a 2-core machine with other work running, a 1,000,000-row day took 4.7 CPU-s in-thread
- * and 7.7 with two workers (startup, messages, and two decoders sharing the cores), and was
- * faster in wall time too (7.1 vs 7.9 s, DuckDB's own 1-thread import 10-19 s in the same runs).
+ * 2026 on a 2-core machine with other work running (load 1.5-2.5), a 1,000,000-row day took
+ * 5.5-6.4 CPU-s in a fresh process in-thread (5.1-6.3 s wall) and 7.4-8.6 CPU-s with two
+ * workers (4.0-4.7 s wall); a process that has imported before (the scheduler, the gateway)
+ * takes 4.2-4.6 CPU-s and 4.2-4.5 s wall in-thread. What the workers add is V8 warming up once
+ * per thread: each fresh thread spends about 1.7-2 CPU-s more on the same rows (slow tiers
+ * before its loops are optimized, plus the optimizing compiler's own threads), against 0.12
+ * CPU-s to start a worker and next to nothing for the messages (bytes are transferred). On a
+ * shared machine CPU time is what binds, so one thread.
  */
 function defaultWorkers(rows: number, fastPath: boolean): number {
   if (fastPath || rows < WORKER_MIN_ROWS || rows >= WORKER_MAX_ROWS) return 1;
