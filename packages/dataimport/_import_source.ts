@@ -7,7 +7,11 @@
 import type { ByteSource } from "@eventlake/parquet";
 import type { ObjectStore } from "@eventlake/storage";
 
-/** A {@linkcode ByteSource} over `key` of `store`, whose size is already known. */
+/**
+ * A {@linkcode ByteSource} over `key` of `store`, whose size is already known. Its `readInto`
+ * reads a local store's file straight into the caller's buffer (a BYOB read of
+ * `readStream`, which transfers the buffer); other stores read a range and copy it.
+ */
 export function storeSource(
   store: ObjectStore,
   key: string,
@@ -20,6 +24,36 @@ export function storeSource(
       const len = Math.max(0, Math.min(length, size - offset));
       if (len === 0) return Promise.resolve(new Uint8Array(0));
       return store.read(key, { range: { offset, length: len }, signal: options.signal });
+    },
+    async readInto(offset: number, target: Uint8Array, options: { signal?: AbortSignal } = {}) {
+      const len = Math.max(0, Math.min(target.byteLength, size - offset));
+      if (len === 0) return target.subarray(0, 0);
+      const range = { offset, length: len };
+      if (!store.url.startsWith("file:")) {
+        const bytes = await store.read(key, { range, signal: options.signal });
+        const filled = target.subarray(0, Math.min(bytes.byteLength, len));
+        filled.set(bytes.subarray(0, filled.byteLength));
+        return filled;
+      }
+      const reader = (await store.readStream(key, { range, signal: options.signal }))
+        .getReader({ mode: "byob" });
+      let buffer = target.buffer as ArrayBuffer;
+      let got = 0;
+      try {
+        while (got < len) {
+          const { done, value } = await reader.read(
+            new Uint8Array(buffer, target.byteOffset + got, len - got),
+          );
+          if (value !== undefined) buffer = value.buffer as ArrayBuffer;
+          if (done) break;
+          got += value.byteLength;
+        }
+      } finally {
+        // Closes the file when the read stopped early (abort, failure).
+        if (got < len) await reader.cancel().catch(() => {});
+        reader.releaseLock();
+      }
+      return new Uint8Array(buffer, target.byteOffset, got);
     },
   };
 }

@@ -36,7 +36,8 @@ import {
   EVENT_COLUMNS,
   throwIfAborted,
 } from "@eventlake/schema";
-import { chunkRange, type Footer, readExact, readFooter, sourceName } from "./_read_footer.ts";
+import { type Footer, readFooter, sourceName } from "./_read_footer.ts";
+import { type FetchBuffer, fetchChunks } from "./_read_fetch.ts";
 import { type Leaf, resolveLayout } from "./_read_layout.ts";
 import { decodeDecimalAt } from "./_read_decimal.ts";
 import { appendHybrid, bitWidthOf, Bytes } from "./_write_bytes.ts";
@@ -62,8 +63,6 @@ const PAGE_SIZE = 1 << 20;
 const POOR_RATIO = 0.9;
 /** Pages a leaf writes uncompressed after a poor check before it tries Snappy again. */
 const RECHECK_PAGES = 16;
-/** Ranges closer than this are fetched in one read (as the reader). */
-const COALESCE_GAP = 1 << 20;
 const TWO_32 = 4294967296;
 const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // "PAR1"
 
@@ -219,6 +218,12 @@ export async function openTranscode(
   return new TranscodeFile(name, footer, leaves);
 }
 
+/**
+ * The thread's reused raw row-group buffer (at most one pooled): a fresh ~16 MB buffer per row
+ * group would be freed memory the allocator keeps, the larger part of the import's peak RSS.
+ */
+const rawPool: FetchBuffer[] = [];
+
 /** An exact-schema event file opened by {@linkcode openTranscode}. */
 export class TranscodeFile {
   /** The file's name in messages. */
@@ -234,6 +239,9 @@ export class TranscodeFile {
   readonly #compression: Compression;
   /** Per-row arrays of a decoded group, reused by the next decode. */
   readonly #rowArrays: RowArrays = new RowArrays();
+  /** The raw bytes of fetched groups (see {@linkcode fetch}). */
+  #raw: FetchBuffer | undefined;
+  #fetching = false;
 
   /** Use {@linkcode openTranscode}. */
   constructor(name: string, footer: Footer, leaves: OutLeaf[]) {
@@ -253,6 +261,11 @@ export class TranscodeFile {
    */
   release(): void {
     releaseBuffers([...this.#buffers ?? [], ...this.#idBuffers ? [this.#idBuffers] : []]);
+    // Not while a fetch (one abandoned by a caller that fell back) may still write into it.
+    if (this.#raw !== undefined && !this.#fetching && rawPool.length === 0) {
+      rawPool.push(this.#raw);
+    }
+    this.#raw = undefined;
     this.#buffers = undefined;
     this.#idBuffers = undefined;
   }
@@ -267,7 +280,13 @@ export class TranscodeFile {
     return Number(this.#footer.metadata.num_rows);
   }
 
-  /** Fetches the column chunks of row group `g` (only `insert_id` with `idsOnly`). */
+  /**
+   * Fetches the column chunks of row group `g` (only `insert_id` with `idsOnly`) into one buffer
+   * of this file (from the thread's pool, grown when needed) instead of a fresh one per group:
+   * the chunks are valid until the next `fetch` of this file or {@linkcode release}. Decoded
+   * groups never view them (values and dictionaries are copied out). A fetch while another is
+   * in flight reads into fresh buffers.
+   */
   async fetch(
     source: ByteSource,
     g: number,
@@ -277,34 +296,18 @@ export class TranscodeFile {
     const leaves = options.idsOnly
       ? this.#leaves.filter((l) => l.path[0] === "insert_id")
       : this.#leaves;
-    const wanted = leaves.map((l) => ({
-      index: l.leaf.index,
-      ...chunkRange(columns[l.leaf.index].meta_data!),
-    })).sort((a, b) => a.start - b.start);
-    const out = new Map<number, Uint8Array>();
-    let i = 0;
-    while (i < wanted.length) {
-      let j = i;
-      let end = wanted[i].end;
-      while (j + 1 < wanted.length && wanted[j + 1].start - end <= COALESCE_GAP) {
-        j++;
-        end = Math.max(end, wanted[j].end);
-      }
-      const start = wanted[i].start;
-      const bytes = await readExact(
-        source,
-        start,
-        end - start,
-        this.name,
-        `row group ${g}`,
-        options.signal,
-      );
-      for (let k = i; k <= j; k++) {
-        out.set(wanted[k].index, bytes.subarray(wanted[k].start - start, wanted[k].end - start));
-      }
-      i = j + 1;
+    const indexes = leaves.map((l) => l.leaf.index);
+    const what = `row group ${g}`;
+    if (this.#fetching) {
+      return fetchChunks(source, columns, indexes, this.name, what, options.signal);
     }
-    return out;
+    this.#fetching = true;
+    try {
+      const into = this.#raw ??= rawPool.pop() ?? { bytes: new Uint8Array(0) };
+      return await fetchChunks(source, columns, indexes, this.name, what, options.signal, into);
+    } finally {
+      this.#fetching = false;
+    }
   }
 
   /**

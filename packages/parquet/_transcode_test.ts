@@ -192,3 +192,29 @@ Deno.test("pages Snappy cannot shrink are stored uncompressed; DuckDB and readEv
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a decoded group keeps its values after the next fetch overwrites the reused raw buffer", async () => {
+  for (const compression of ["SNAPPY", "UNCOMPRESSED"] as const) {
+    const events = generateEvents(4000, { seed: 9 });
+    const bytes = await toBytes(events, { rowGroupSize: 2000, compression });
+    const source = bytesSource(bytes);
+    const file = await openTranscode(source);
+    ok(file, "the file is in the exact schema");
+    const raw0 = await file.fetch(source, 0);
+    const group = file.decode(0, raw0);
+    ok(group, `group 0 decodes (${compression})`);
+    const raw1 = await file.fetch(source, 1);
+    // The second fetch lands in the same memory as the first: group 0's raw bytes are gone.
+    const [index, chunk1] = [...raw1][0];
+    strictEqual(chunk1.buffer, raw0.get(index)!.buffer, "the raw buffer is reused");
+    const chunks: Uint8Array[] = [];
+    const writer = new TranscodeWriter(new WritableStream({ write: (c) => void chunks.push(c) }));
+    await writer.append(2000, group.encode(new Uint8Array(2000).fill(1), 2000));
+    await writer.close();
+    deepStrictEqual(
+      await readAll(concat(chunks)),
+      await readAll(await toBytes(events.slice(0, 2000))),
+    );
+    file.release();
+  }
+});

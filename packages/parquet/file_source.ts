@@ -12,8 +12,16 @@ import {
 } from "@eventlake/schema";
 import type { ByteSource } from "./source.ts";
 
-/** A {@linkcode ByteSource} backed by an open local file; close it when done. */
+/**
+ * A {@linkcode ByteSource} backed by an open local file; close it when done. It reads into a
+ * caller's buffer too (`readInto`, which never transfers the buffer).
+ */
 export interface FileSource extends ByteSource {
+  readInto(
+    offset: number,
+    target: Uint8Array,
+    options?: { signal?: AbortSignal },
+  ): Promise<Uint8Array>;
   /** The path, used in error messages of readers. */
   readonly name: string;
   /** Closes the file. Later reads reject; closing twice is harmless. */
@@ -63,24 +71,41 @@ export async function fileSource(
   let closed = false;
   // One read at a time: a read is a seek plus reads on the shared file position.
   let queue: Promise<unknown> = Promise.resolve();
+  /** Reads `[offset, offset + out.byteLength)` into `out`, clamped at the end of the file. */
   const readAt = async (
     offset: number,
-    length: number,
+    out: Uint8Array,
     signal?: AbortSignal,
   ): Promise<Uint8Array> => {
     if (closed) throw new InvalidArgumentError(`Cannot read "${path}": the source is closed`);
     if (signal?.aborted) throw new AbortedError("Operation aborted", { cause: signal.reason });
-    const want = Math.max(0, Math.min(length, size - offset));
-    const out = new Uint8Array(want);
-    if (want === 0) return out;
+    const want = Math.max(0, Math.min(out.byteLength, size - offset));
+    if (want === 0) return out.subarray(0, 0);
     await file.seek(offset, Deno.SeekMode.Start);
     let got = 0;
     while (got < want) {
-      const n = await file.read(out.subarray(got));
+      const n = await file.read(out.subarray(got, want));
       if (n === null) break;
       got += n;
     }
-    return got === want ? out : out.subarray(0, got);
+    return got === out.byteLength ? out : out.subarray(0, got);
+  };
+  /** Queues `run` after earlier reads (positioned reads share the file position). */
+  const queued = (
+    offset: number,
+    length: number,
+    run: () => Promise<Uint8Array>,
+  ): Promise<Uint8Array> => {
+    if (
+      !Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0
+    ) {
+      return Promise.reject(new RangeError(`Invalid range: offset ${offset}, length ${length}`));
+    }
+    const done = queue.then(run).catch((error) => {
+      throw mapError(error, path);
+    });
+    queue = done.catch(() => {});
+    return done;
   };
   return {
     name: path,
@@ -90,16 +115,23 @@ export async function fileSource(
       length: number,
       readOptions: { signal?: AbortSignal } = {},
     ): Promise<Uint8Array> {
-      if (
-        !Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0
-      ) {
-        return Promise.reject(new RangeError(`Invalid range: offset ${offset}, length ${length}`));
-      }
-      const run = queue.then(() => readAt(offset, length, readOptions.signal)).catch((error) => {
-        throw mapError(error, path);
-      });
-      queue = run.catch(() => {});
-      return run;
+      return queued(
+        offset,
+        length,
+        () =>
+          readAt(
+            offset,
+            new Uint8Array(Math.max(0, Math.min(length, size - offset))),
+            readOptions.signal,
+          ),
+      );
+    },
+    readInto(
+      offset: number,
+      target: Uint8Array,
+      readOptions: { signal?: AbortSignal } = {},
+    ): Promise<Uint8Array> {
+      return queued(offset, target.byteLength, () => readAt(offset, target, readOptions.signal));
     },
     close(): Promise<void> {
       if (!closed) {

@@ -11,14 +11,8 @@ import {
   throwIfAborted,
 } from "@eventlake/schema";
 import type { ColumnMetaData, FileMetaData } from "hyparquet";
-import {
-  badFile,
-  chunkRange,
-  type Footer,
-  readExact,
-  readFooter,
-  sourceName,
-} from "./_read_footer.ts";
+import { badFile, type Footer, readFooter, sourceName } from "./_read_footer.ts";
+import { fetchChunks } from "./_read_fetch.ts";
 import {
   type ColumnPlan,
   type Layout,
@@ -84,8 +78,6 @@ export interface ReadEventsOptions {
 const DEFAULT_BATCH = 8192;
 /** Rows per internal batch of {@linkcode readEvents} when not given. */
 const EVENTS_BATCH = 256;
-/** Ranges closer than this are fetched in one read. */
-const COALESCE_GAP = 1 << 20;
 
 /** An opened event file: footer checked and schema matched. */
 interface Opened {
@@ -142,7 +134,7 @@ function leavesOf(plan: ColumnPlan): Leaf[] {
 }
 
 /** Fetches the byte ranges of the given leaves of one row group, coalescing neighbours. */
-async function fetchGroup(
+function fetchGroup(
   source: ByteSource,
   metadata: FileMetaData,
   group: number,
@@ -151,25 +143,14 @@ async function fetchGroup(
   signal: AbortSignal | undefined,
 ): Promise<Map<number, Uint8Array>> {
   const columns = metadata.row_groups[group].columns;
-  const wanted = leaves.map((leaf) => ({ leaf, ...chunkRange(columns[leaf.index].meta_data!) }))
-    .sort((a, b) => a.start - b.start);
-  const out = new Map<number, Uint8Array>();
-  let i = 0;
-  while (i < wanted.length) {
-    let j = i;
-    let end = wanted[i].end;
-    while (j + 1 < wanted.length && wanted[j + 1].start - end <= COALESCE_GAP) {
-      j++;
-      end = Math.max(end, wanted[j].end);
-    }
-    const start = wanted[i].start;
-    const bytes = await readExact(source, start, end - start, name, `row group ${group}`, signal);
-    for (let k = i; k <= j; k++) {
-      out.set(wanted[k].leaf.index, bytes.subarray(wanted[k].start - start, wanted[k].end - start));
-    }
-    i = j + 1;
-  }
-  return out;
+  return fetchChunks(
+    source,
+    columns,
+    leaves.map((l) => l.index),
+    name,
+    `row group ${group}`,
+    signal,
+  );
 }
 
 /** Yields one map per row, in order. */

@@ -13,6 +13,19 @@ export interface ByteSource {
   readonly size: number;
   /** Reads `length` bytes at `offset` (fewer only at the end of the source). */
   read(offset: number, length: number, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
+  /**
+   * Optional: reads up to `target.byteLength` bytes at `offset` into `target`'s memory and
+   * resolves to the filled part (shorter only at the end of the source), so a reader can reuse
+   * one buffer instead of getting a fresh one per read. A source may transfer `target`'s
+   * `ArrayBuffer` (as a BYOB stream reader does): use the result, which views the same memory
+   * at the same offset, and not `target`, afterwards. Readers call {@linkcode ByteSource.read}
+   * when a source has no `readInto`.
+   */
+  readInto?(
+    offset: number,
+    target: Uint8Array,
+    options?: { signal?: AbortSignal },
+  ): Promise<Uint8Array>;
 }
 
 /**
