@@ -5,6 +5,8 @@ import { readHybrid } from "./_read_rle.ts";
 import { assembleTs, CorruptColumnError, MapCursor, MapShapes } from "./_read_columns.ts";
 import { DictPage, LazyValues, type Page, PlainStrings } from "./_read_chunk.ts";
 import { snappyDecompressInto } from "./_read_snappy.ts";
+import { snappyCompressInto } from "./_write_snappy.ts";
+import { Bytes } from "./_write_bytes.ts";
 import type { ColumnPlan, Leaf } from "./_read_layout.ts";
 
 Deno.test("decodeDecimal() agrees with decodeDecimalBytes on both its fast and slow paths", () => {
@@ -351,6 +353,42 @@ Deno.test("snappyDecompressInto() decodes every element kind, overlapping refere
     let diff = -1;
     for (let i = 0; i < out.length && diff < 0; i++) if (out[i] !== expected[i]) diff = i;
     strictEqual(diff, -1, `round ${round}: first difference at byte ${diff}`);
+  }
+});
+
+Deno.test("snappyCompressInto() output decompresses to its input at every length, UUID text and runs included", () => {
+  let seed = 11;
+  const rand = (n: number) =>
+    Math.floor((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 * n);
+  const hex = "0123456789abcdef";
+  const text = (n: number) => {
+    // Length-prefixed UUID-like strings (short literals between short matches), runs and noise.
+    const out: number[] = [];
+    while (out.length < n) {
+      const kind = rand(3);
+      if (kind === 0) {
+        out.push(36, 0, 0, 0);
+        for (let i = 0; i < 36; i++) {
+          out.push(i === 8 || i === 13 || i === 18 || i === 23 ? 45 : hex.charCodeAt(rand(16)));
+        }
+      } else if (kind === 1) {
+        const b = rand(256);
+        for (let i = rand(90); i >= 0; i--) out.push(b);
+      } else {
+        for (let i = rand(70); i >= 0; i--) out.push(rand(256));
+      }
+    }
+    return Uint8Array.from(out.slice(0, n));
+  };
+  const sizes = [0, 1, 3, 4, 15, 16, 17, 31, 32, 33, 100, 1000, 65_535, 65_536, 65_537, 200_000];
+  for (const size of sizes) {
+    const input = text(size);
+    const out = new Bytes(8);
+    out.pos = 0;
+    snappyCompressInto(input, out);
+    const back = new Uint8Array(size);
+    snappyDecompressInto(out.buf.subarray(0, out.pos), back);
+    deepStrictEqual(back, input, `size ${size}`);
   }
 });
 

@@ -3,14 +3,15 @@
  *
  * hyparquet ships a Snappy decompressor, but it copies every literal and back reference
  * through a byte-at-a-time helper; on event files (UUID strings: long literals, many short
- * copies) that made it a sixth of the read. This one copies long literals and long
- * non-overlapping references with the typed-array built-ins and checks every element
+ * copies) that made it a sixth of the read. This one copies long literals with the
+ * typed-array built-in and everything else whole 32-bit words at a time (byte by byte only
+ * near the ends and for references to the last 1-3 bytes), and checks every element
  * against both buffers, so a corrupt page is an error, never a silent short page.
  *
  * @module
  */
 
-/** Literals and references at least this long are copied by the built-ins. */
+/** Literals at least this long are copied by the built-in. */
 const BULK = 64;
 
 /**
@@ -38,48 +39,13 @@ export function snappyDecompressInto(input: Uint8Array, output: Uint8Array): voi
   const src = new DataView(input.buffer, input.byteOffset, input.byteLength);
   const dst = new DataView(output.buffer, output.byteOffset, output.byteLength);
   let out = 0;
-  // The hot loop: while both buffers have more than the longest short element left (a
-  // 60-byte literal or a 64-byte reference, rounded up to whole words), short elements need
-  // no bounds checks and copy whole 32-bit words, the bytes written past an element being
-  // overwritten by the next. Anything else leaves for the checked loop below.
-  const inFast = inEnd - 72;
-  const outFast = outEnd - 72;
-  while (pos < inFast && out < outFast) {
-    const c = input[pos];
-    const kind = c & 3;
-    if (kind === 0) {
-      if (c >= 240) break; // literal with length bytes
-      const len = (c >>> 2) + 1;
-      pos++;
-      for (let i = 0; i < len; i += 4) dst.setUint32(out + i, src.getUint32(pos + i));
-      pos += len;
-      out += len;
-      continue;
-    }
-    let len: number;
-    let offset: number;
-    if (kind === 1) {
-      len = ((c >>> 2) & 7) + 4;
-      offset = ((c >>> 5) << 8) | input[pos + 1];
-      pos += 2;
-    } else if (kind === 2) {
-      len = (c >>> 2) + 1;
-      offset = input[pos + 1] | input[pos + 2] << 8;
-      pos += 3;
-    } else {
-      break; // 4-byte offsets are rare: the checked loop
-    }
-    if (offset === 0 || offset > out) {
-      throw new RangeError(`snappy: reference ${offset} bytes back from byte ${out}`);
-    }
-    const from = out - offset;
-    if (offset >= 4) {
-      for (let i = 0; i < len; i += 4) dst.setUint32(out + i, dst.getUint32(from + i));
-    } else {
-      for (let i = 0; i < len; i++) output[out + i] = output[from + i];
-    }
-    out += len;
-  }
+  // One loop, each element checked against both buffers. Elements that leave at least 8
+  // bytes of room after them in both buffers copy whole little-endian 32-bit words, the bytes
+  // written past an element being overwritten by the next; only elements near either end
+  // copy byte by byte. (An earlier version left this word-copying loop for good at the first
+  // long literal, so most of a UUID page went byte by byte.)
+  const inSafe = inEnd - 8;
+  const outSafe = outEnd - 8;
   while (pos < inEnd) {
     const c = input[pos++];
     const kind = c & 3;
@@ -99,19 +65,13 @@ export function snappyDecompressInto(input: Uint8Array, output: Uint8Array): voi
       if (out + len > outEnd) throw new RangeError("snappy: literal past the end of the output");
       if (len >= BULK) {
         output.set(input.subarray(pos, pos + len), out);
-        pos += len;
-        out += len;
-      } else if (pos + len + 3 < inEnd && out + len + 3 < outEnd) {
-        // Four bytes at a time; the few bytes written past the literal are overwritten by
-        // the next element (there is room: the output does not end here).
-        for (let i = 0; i < len; i += 4) dst.setUint32(out + i, src.getUint32(pos + i));
-        pos += len;
-        out += len;
+      } else if (pos + len <= inSafe && out + len <= outSafe) {
+        for (let i = 0; i < len; i += 4) dst.setInt32(out + i, src.getInt32(pos + i, true), true);
       } else {
         for (let i = 0; i < len; i++) output[out + i] = input[pos + i];
-        pos += len;
-        out += len;
       }
+      pos += len;
+      out += len;
       continue;
     }
     let len: number;
@@ -137,13 +97,11 @@ export function snappyDecompressInto(input: Uint8Array, output: Uint8Array): voi
     }
     if (out + len > outEnd) throw new RangeError("snappy: reference past the end of the output");
     const from = out - offset;
-    if (len >= BULK && offset >= len) {
-      output.copyWithin(out, from, from + len);
-    } else if (offset >= 4 && out + len + 3 < outEnd) {
+    if (offset >= 4 && out + len <= outSafe) {
       // Four bytes at a time: each word's source ends before its destination starts, so it
       // reads bytes already final, as the byte-by-byte definition does; the bytes written
       // past the reference are overwritten by the next element.
-      for (let i = 0; i < len; i += 4) dst.setUint32(out + i, dst.getUint32(from + i));
+      for (let i = 0; i < len; i += 4) dst.setInt32(out + i, dst.getInt32(from + i, true), true);
     } else {
       // References to the last 1-3 bytes repeat them: byte order matters.
       for (let i = 0; i < len; i++) output[out + i] = output[from + i];

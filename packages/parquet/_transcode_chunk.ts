@@ -14,9 +14,9 @@
 import type { ColumnMetaData, CompressionCodec, Compressors, PageHeader } from "hyparquet";
 import { parquetHeader } from "hyparquet/src/column.js";
 import { decompressPage } from "hyparquet/src/datapage.js";
-import { snappyUncompress } from "hyparquet/src/snappy.js";
 import type { Leaf } from "./_read_layout.ts";
 import { readHybrid } from "./_read_rle.ts";
+import { snappyDecompressInto } from "./_read_snappy.ts";
 
 /** Largest decompressed page accepted (as the reader). */
 const MAX_PAGE_BYTES = 1 << 28;
@@ -167,7 +167,8 @@ function decompressData(page: Uint8Array, rawSize: number, codec: CompressionCod
     pageScratch = new Uint8Array(Math.max(rawSize, pageScratch.length * 2));
   }
   const out = pageScratch.subarray(0, rawSize);
-  snappyUncompress(page, out);
+  // Ours, not hyparquet's snappyUncompress: it copies words, not bytes (~2x less CPU here).
+  snappyDecompressInto(page, out);
   return out;
 }
 

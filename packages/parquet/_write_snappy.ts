@@ -44,6 +44,7 @@ function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Ar
   // One unaligned 32-bit load per probe (TurboFan compiles DataView reads to a single load).
   const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
   const load32 = (i: number) => view.getInt32(i, true);
+  const out = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
   let nextEmit = start;
   if (end - start >= INPUT_MARGIN) {
     table.fill(-1);
@@ -67,10 +68,14 @@ function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Ar
         ip += step;
       }
       if (candidate < 0) break;
-      op = emitLiteral(src, nextEmit, ip, dst, op);
+      op = emitLiteral(src, view, nextEmit, ip, dst, out, op);
       // Emit copies for as long as the next position matches too.
       while (candidate >= 0) {
+        // Extend the match four bytes at a time, then byte by byte (the same length either way).
         let matched = 4;
+        while (ip + matched + 4 <= end && load32(ip + matched) === load32(candidate + matched)) {
+          matched += 4;
+        }
         while (ip + matched < end && src[ip + matched] === src[candidate + matched]) matched++;
         op = emitCopy(dst, op, ip - candidate, matched);
         ip += matched;
@@ -89,15 +94,17 @@ function compressBlock(src: Uint8Array, start: number, end: number, dst: Uint8Ar
       ip++;
     }
   }
-  if (nextEmit < end) op = emitLiteral(src, nextEmit, end, dst, op);
+  if (nextEmit < end) op = emitLiteral(src, view, nextEmit, end, dst, out, op);
   return op;
 }
 
 function emitLiteral(
   src: Uint8Array,
+  srcView: DataView,
   from: number,
   to: number,
   dst: Uint8Array,
+  dstView: DataView,
   op: number,
 ): number {
   const len = to - from;
@@ -119,7 +126,16 @@ function emitLiteral(
     dst[op++] = n >>> 16;
   }
   if (len < 32) {
-    for (let i = from; i < to; i++) dst[op++] = src[i];
+    if (to + 3 < src.length && op + len + 3 < dst.length) {
+      // Whole words (most literals between short matches are a few bytes): up to 3 bytes past
+      // the literal are written, inside the buffer, and overwritten by the next element.
+      for (let i = 0; i < len; i += 4) {
+        dstView.setInt32(op + i, srcView.getInt32(from + i, true), true);
+      }
+      op += len;
+    } else {
+      for (let i = from; i < to; i++) dst[op++] = src[i];
+    }
   } else {
     dst.set(src.subarray(from, to), op);
     op += len;
