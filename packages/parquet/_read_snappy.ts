@@ -63,7 +63,13 @@ export function snappyDecompressInto(input: Uint8Array, output: Uint8Array): voi
       len += 1;
       if (pos + len > inEnd) throw new RangeError("snappy: literal past the end of the input");
       if (out + len > outEnd) throw new RangeError("snappy: literal past the end of the output");
-      if (len >= BULK) {
+      if (len <= 16 && pos + 16 <= inEnd && out + 16 <= outEnd) {
+        // Most literals are short: a fixed 16 bytes, no loop to mispredict.
+        dst.setInt32(out, src.getInt32(pos, true), true);
+        dst.setInt32(out + 4, src.getInt32(pos + 4, true), true);
+        dst.setInt32(out + 8, src.getInt32(pos + 8, true), true);
+        dst.setInt32(out + 12, src.getInt32(pos + 12, true), true);
+      } else if (len >= BULK) {
         output.set(input.subarray(pos, pos + len), out);
       } else if (pos + len <= inSafe && out + len <= outSafe) {
         for (let i = 0; i < len; i += 4) dst.setInt32(out + i, src.getInt32(pos + i, true), true);
@@ -97,7 +103,13 @@ export function snappyDecompressInto(input: Uint8Array, output: Uint8Array): voi
     }
     if (out + len > outEnd) throw new RangeError("snappy: reference past the end of the output");
     const from = out - offset;
-    if (offset >= 4 && out + len <= outSafe) {
+    if (len <= 16 && offset >= 4 && out + 16 <= outEnd) {
+      // Short references likewise: four words in order, each reading bytes already final.
+      dst.setInt32(out, dst.getInt32(from, true), true);
+      dst.setInt32(out + 4, dst.getInt32(from + 4, true), true);
+      dst.setInt32(out + 8, dst.getInt32(from + 8, true), true);
+      dst.setInt32(out + 12, dst.getInt32(from + 12, true), true);
+    } else if (offset >= 4 && out + len <= outSafe) {
       // Four bytes at a time: each word's source ends before its destination starts, so it
       // reads bytes already final, as the byte-by-byte definition does; the bytes written
       // past the reference are overwritten by the next element.

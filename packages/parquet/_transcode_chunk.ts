@@ -260,10 +260,20 @@ export function decodeRawChunk(
     let nonNull = n;
     if (defs !== null) {
       const out = defs.subarray(seen, seen + n);
-      if (v2DefLen === 0) out.fill(maxDef);
-      else readLevels(levelBytes, v2RepLen, v2RepLen + v2DefLen, maxDef, out);
-      nonNull = 0;
-      for (let i = 0; i < n; i++) if (out[i] === maxDef) nonNull++;
+      if (v2DefLen === 0) {
+        out.fill(maxDef);
+      } else {
+        // One pass checks the levels and counts the non-null values.
+        readHybrid(levelBytes, v2RepLen, v2RepLen + v2DefLen, bitWidth(maxDef), out, n);
+        nonNull = 0;
+        let above = 0;
+        for (let i = 0; i < n; i++) {
+          const d = out[i];
+          nonNull += d === maxDef ? 1 : 0;
+          above |= d > maxDef ? 1 : 0;
+        }
+        if (above !== 0) throw new Error("level above maximum");
+      }
     }
     // As the object path: a V2 header's null count must match its levels.
     if (nonNull !== n - v2Nulls) throw new Error("null count differs from the levels");
@@ -302,11 +312,13 @@ export function decodeRawChunk(
       if (nonNull > 0) {
         if (valuesAt >= body.length) throw new Error("indices past the page end");
         const w = body[valuesAt];
+        // Width 0 (a one-entry dictionary): every index is 0, and the reused buffer must say so.
         if (w > 0) readHybrid(body, valuesAt + 1, body.length, w, indices, nonNull);
+        else indices.fill(0);
         const size = dictionary.count;
-        for (let i = 0; i < nonNull; i++) {
-          if (indices[i] >= size) throw new Error("index outside the dictionary");
-        }
+        let outside = 0;
+        for (let i = 0; i < nonNull; i++) outside |= indices[i] >= size ? 1 : 0;
+        if (outside !== 0) throw new Error("index outside the dictionary");
       }
     } else {
       return undefined;
@@ -366,5 +378,7 @@ function readDictionary(
 
 function readLevels(page: Uint8Array, start: number, end: number, max: number, out: Uint8Array) {
   readHybrid(page, start, end, bitWidth(max), out, out.length);
-  for (let i = 0; i < out.length; i++) if (out[i] > max) throw new Error("level above maximum");
+  let above = 0;
+  for (let i = 0; i < out.length; i++) above |= out[i] > max ? 1 : 0;
+  if (above !== 0) throw new Error("level above maximum");
 }
