@@ -37,12 +37,14 @@ export function storeSource(
       }
       const reader = (await store.readStream(key, { range, signal: options.signal }))
         .getReader({ mode: "byob" });
+      // Read before the first read: a transfer detaches `target` (its byteOffset becomes 0).
+      const base = target.byteOffset;
       let buffer = target.buffer as ArrayBuffer;
       let got = 0;
       try {
         while (got < len) {
           const { done, value } = await reader.read(
-            new Uint8Array(buffer, target.byteOffset + got, len - got),
+            new Uint8Array(buffer, base + got, len - got),
           );
           if (value !== undefined) buffer = value.buffer as ArrayBuffer;
           if (done) break;
@@ -53,7 +55,7 @@ export function storeSource(
         if (got < len) await reader.cancel().catch(() => {});
         reader.releaseLock();
       }
-      return new Uint8Array(buffer, target.byteOffset, got);
+      return new Uint8Array(buffer, base, got);
     },
   };
 }

@@ -66,6 +66,7 @@ export async function fetchChunks(
     into.bytes = new Uint8Array(0);
     into.bytes = new Uint8Array(Math.max(total, Math.ceil(total * 1.25)));
   }
+  const capacity = into.bytes.byteLength; // before a transfer detaches `into.bytes`
   for (const [, , start, end, at] of runs) {
     const filled = await readExactInto(
       source,
@@ -77,7 +78,7 @@ export async function fetchChunks(
     );
     // A source may have transferred the buffer: keep the one the bytes are in now.
     if (filled.buffer !== into.bytes.buffer) {
-      into.bytes = new Uint8Array(filled.buffer, filled.byteOffset - at, into.bytes.byteLength);
+      into.bytes = new Uint8Array(filled.buffer, filled.byteOffset - at, capacity);
     }
   }
   // Views only now: a transfer during the reads detaches views of the earlier buffer.
