@@ -218,3 +218,21 @@ Deno.test("a decoded group keeps its values after the next fetch overwrites the 
     file.release();
   }
 });
+
+Deno.test("transcoding a row group whose event_key dictionary has one entry, after a varied one, keeps every event_key", async () => {
+  const events = generateEvents(2000, { seed: 11 });
+  // Group 1 (rows 0–999) keeps its varied event keys; group 2 (rows 1000–1999) has one key only and
+  // decodes into the buffers group 1 used. (Our writer writes such indices with bit width 1; the
+  // width-0 form other writers use is not covered here.)
+  for (let r = 1000; r < 2000; r++) events[r].event_key = "only_key";
+  const source = await toBytes(events, { rowGroupSize: 1000 });
+  const keep = (r: number) => r % 10 !== 0;
+  const { bytes, fallbacks } = await transcode(source, keep);
+  strictEqual(fallbacks, 0);
+  const back = await readAll(bytes);
+  deepStrictEqual(
+    back.map((e) => e.event_key),
+    events.filter((_, r) => keep(r)).map((e) => e.event_key),
+  );
+  ok(back.slice(900).every((e) => e.event_key === "only_key"));
+});
