@@ -28,7 +28,6 @@
  */
 import type { ColumnChunk, ColumnMetaData, Encoding, RowGroup } from "hyparquet";
 import { ByteWriter } from "hyparquet-writer/src/bytewriter.js";
-import { writePageHeader } from "hyparquet-writer/src/datapage.js";
 import { writeMetadata } from "hyparquet-writer/src/metadata.js";
 import {
   AbortedError,
@@ -44,6 +43,7 @@ import { appendHybrid, bitWidthOf, Bytes } from "./_write_bytes.ts";
 import { snappyCompressInto } from "./_write_snappy.ts";
 import { DECIMAL_WIDTH, EVENT_SCHEMA, leafElement } from "./_write_schema.ts";
 import { DEFAULT_CREATED_BY } from "./write.ts";
+import { appendDataPageV2, appendDictionaryPage } from "./_write_encode.ts";
 import {
   type ChunkBuffers,
   decodeRawChunk,
@@ -879,15 +879,7 @@ function encodeLeaf(
   if (useDict) {
     dictionaryOffset = BigInt(out.offset);
     const body = dict.codec === "SNAPPY" ? dict.stored : compress(dict.bytes);
-    const headerStart = out.offset;
-    writePageHeader(out, {
-      type: "DICTIONARY_PAGE",
-      uncompressed_page_size: dict.bytes.length,
-      compressed_page_size: body.length,
-      dictionary_page_header: { num_values: dict.count, encoding: "PLAIN" },
-    });
-    uncompressed += out.offset - headerStart + dict.bytes.length;
-    out.appendBytes(body);
+    uncompressed += appendDictionaryPage(out, dict.bytes, body, dict.count);
     encodings.push("PLAIN");
     encodingStats.push({ page_type: "DICTIONARY_PAGE", encoding: "PLAIN", count: 1 });
     bitWidth = bitWidthOf(dict.count - 1);
@@ -959,24 +951,14 @@ function encodeLeaf(
       compression.rawPages[l] = 0;
       if (!poor) body = packed;
     }
-    const headerStart = out.offset;
-    writePageHeader(out, {
-      type: "DATA_PAGE_V2",
-      uncompressed_page_size: levels.pos + page.length,
-      compressed_page_size: levels.pos + body.length,
-      data_page_header_v2: {
-        num_values: l1 - l0,
-        num_nulls: pageNulls,
-        num_rows: pageRows,
-        encoding,
-        definition_levels_byte_length: defLength,
-        repetition_levels_byte_length: repLength,
-        is_compressed: body !== page,
-      },
+    uncompressed += appendDataPageV2(out, levels.bytes(), page, body, body !== page, {
+      values: l1 - l0,
+      nulls: pageNulls,
+      rows: pageRows,
+      encoding,
+      repLength,
+      defLength,
     });
-    uncompressed += out.offset - headerStart + levels.pos + page.length;
-    out.appendBytes(levels.bytes());
-    out.appendBytes(body);
   }
   encodingStats.push({ page_type: "DATA_PAGE_V2", encoding, count: pages.length });
   const element = leafElement(spec.path);

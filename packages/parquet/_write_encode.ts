@@ -305,16 +305,7 @@ export class GroupEncoder {
       const dictValues = strings.dictValues;
       encodePlainBatch(values, dictValues, dictValues.length);
       const page = values.bytes();
-      const body = this.#compress(page);
-      const headerStart = out.offset;
-      writePageHeader(out, {
-        type: "DICTIONARY_PAGE",
-        uncompressed_page_size: page.length,
-        compressed_page_size: body.length,
-        dictionary_page_header: { num_values: dictValues.length, encoding: "PLAIN" },
-      });
-      uncompressed += out.offset - headerStart + page.length;
-      out.appendBytes(body);
+      uncompressed += appendDictionaryPage(out, page, this.#compress(page), dictValues.length);
       encodings.push("PLAIN");
       encodingStats.push({ page_type: "DICTIONARY_PAGE", encoding: "PLAIN", count: 1 });
       bitWidth = bitWidthOf(dictValues.length - 1);
@@ -353,25 +344,14 @@ export class GroupEncoder {
         page = plain.buf.subarray(plainOffset, end);
         plainOffset = end;
       }
-      const body = this.#compress(page);
-      const headerStart = out.offset;
-      writePageHeader(out, {
-        type: "DATA_PAGE_V2",
-        uncompressed_page_size: levels.pos + page.length,
-        compressed_page_size: levels.pos + body.length,
-        data_page_header_v2: {
-          num_values: l1 - l0,
-          num_nulls: nulls,
-          num_rows: pageRows,
-          encoding,
-          definition_levels_byte_length: defLength,
-          repetition_levels_byte_length: repLength,
-          is_compressed: codec !== "UNCOMPRESSED",
-        },
-      });
-      uncompressed += out.offset - headerStart + levels.pos + page.length;
-      out.appendBytes(levels.bytes());
-      out.appendBytes(body);
+      uncompressed += appendDataPageV2(
+        out,
+        levels.bytes(),
+        page,
+        this.#compress(page),
+        codec !== "UNCOMPRESSED",
+        { values: l1 - l0, nulls, rows: pageRows, encoding, repLength, defLength },
+      );
       if (out.index >= FLUSH_SIZE) {
         yield;
         out = this.out; // take() may have swapped the buffer
@@ -462,4 +442,70 @@ function plainEnd(plain: PlainData, offset: number, count: number): number {
   const view = plain.view;
   for (let i = 0; i < count; i++) offset += view.getInt32(offset, true) + 4;
   return offset;
+}
+
+/**
+ * Appends a PLAIN `DICTIONARY_PAGE` of `count` values: its header, then `body` (`raw` compressed,
+ * or `raw` itself). Returns the page's uncompressed size, header included.
+ */
+export function appendDictionaryPage(
+  out: ByteWriter,
+  raw: Uint8Array,
+  body: Uint8Array,
+  count: number,
+): number {
+  const headerStart = out.offset;
+  writePageHeader(out, {
+    type: "DICTIONARY_PAGE",
+    uncompressed_page_size: raw.length,
+    compressed_page_size: body.length,
+    dictionary_page_header: { num_values: count, encoding: "PLAIN" },
+  });
+  const size = out.offset - headerStart + raw.length;
+  out.appendBytes(body);
+  return size;
+}
+
+/** What a `DATA_PAGE_V2` header says besides its sizes. */
+export interface DataPageV2 {
+  values: number;
+  nulls: number;
+  rows: number;
+  encoding: Encoding;
+  repLength: number;
+  defLength: number;
+}
+
+/**
+ * Appends a `DATA_PAGE_V2`: its header, the (never compressed) `levels`, then `body` — `page`
+ * compressed, or `page` itself when `compressed` is false. Returns the page's uncompressed size,
+ * header included.
+ */
+export function appendDataPageV2(
+  out: ByteWriter,
+  levels: Uint8Array,
+  page: Uint8Array,
+  body: Uint8Array,
+  compressed: boolean,
+  header: DataPageV2,
+): number {
+  const headerStart = out.offset;
+  writePageHeader(out, {
+    type: "DATA_PAGE_V2",
+    uncompressed_page_size: levels.length + page.length,
+    compressed_page_size: levels.length + body.length,
+    data_page_header_v2: {
+      num_values: header.values,
+      num_nulls: header.nulls,
+      num_rows: header.rows,
+      encoding: header.encoding,
+      definition_levels_byte_length: header.defLength,
+      repetition_levels_byte_length: header.repLength,
+      is_compressed: compressed,
+    },
+  });
+  const size = out.offset - headerStart + levels.length + page.length;
+  out.appendBytes(levels);
+  out.appendBytes(body);
+  return size;
 }
