@@ -21,6 +21,7 @@ import {
 } from "@eventlake/schema";
 import type { Identity } from "@eventlake/dataquery";
 import {
+  emptyRunReport,
   type ImportJob as StoredJob,
   type ImportSource,
   ImportState,
@@ -374,36 +375,18 @@ function failedReport(
   clock: () => number,
   error: EventlakeError,
 ): RunReport {
-  const now = new Date(clock()).toISOString();
-  return {
+  const report = emptyRunReport({
     runId: run.runId,
-    ...(run.jobId !== undefined ? { jobId: run.jobId } : {}),
+    jobId: run.jobId,
     date: run.date,
-    status: "FAILED",
     source: job ? redactUrl(job.sourceUrl) : "",
     lake: lake.store.url,
     table: job?.table ?? { ...DEFAULT_LAKE_TABLE },
-    rowsRead: 0,
-    rowsAccepted: 0,
-    rowsRejected: 0,
-    rowsDuplicate: 0,
-    rowsDuplicateEarlier: 0,
-    bytesRead: 0,
-    bytesWritten: 0,
     dedupWindowDays: job?.dedupWindowDays ?? 0,
-    reasons: [],
-    variants: [],
-    files: [],
-    landed: [],
-    error: { code: error.code, message: error.message },
-    timings: {
-      startedAt: run.startedAt,
-      finishedAt: now,
-      waitMs: 0,
-      dedupMs: 0,
-      importMs: 0,
-      commitMs: 0,
-      totalMs: 0,
-    },
-  };
+    startedAt: 0,
+  });
+  report.error = { code: error.code, message: error.message };
+  report.timings.startedAt = run.startedAt; // as recorded, whatever its form
+  report.timings.finishedAt = new Date(clock()).toISOString();
+  return report;
 }

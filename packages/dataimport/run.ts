@@ -327,6 +327,69 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** What {@linkcode emptyRunReport} needs: the run's identity and where it reads and lands. */
+export interface EmptyRunReportFields {
+  runId: string;
+  jobId?: string;
+  date: string;
+  /** Source address, already redacted. */
+  source: string;
+  /** Lake address, already redacted. */
+  lake: string;
+  table: LakeTableRef;
+  dedupWindowDays: number;
+  /** Start of the run, in epoch milliseconds. */
+  startedAt: number;
+}
+
+/**
+ * A `FAILED` run report with nothing read, accepted or written yet: what `runImport` fills in as it
+ * goes, and what a caller records for a run that failed before `runImport` could report.
+ *
+ * @example
+ * ```ts
+ * import { emptyRunReport } from "@eventlake/dataimport";
+ * const report = emptyRunReport({
+ *   runId: "r1", date: "2023-01-01", source: "file:///in/", lake: "file:///lake/",
+ *   table: { dataSource: "data_catalog", database: "default", table: "events" },
+ *   dedupWindowDays: 7, startedAt: 0,
+ * });
+ * console.log(report.status, report.rowsRead, report.timings.startedAt); // FAILED 0 1970-01-01T00:00:00.000Z
+ * ```
+ */
+export function emptyRunReport(fields: EmptyRunReportFields): RunReport {
+  return {
+    runId: fields.runId,
+    ...(fields.jobId !== undefined ? { jobId: fields.jobId } : {}),
+    date: fields.date,
+    status: "FAILED",
+    source: fields.source,
+    lake: fields.lake,
+    table: fields.table,
+    rowsRead: 0,
+    rowsAccepted: 0,
+    rowsRejected: 0,
+    rowsDuplicate: 0,
+    rowsDuplicateEarlier: 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    dedupWindowDays: fields.dedupWindowDays,
+    reasons: [],
+    variants: [],
+    files: [],
+    landed: [],
+    timings: {
+      startedAt: new Date(fields.startedAt).toISOString(),
+      finishedAt: "",
+      waitMs: 0,
+      dedupMs: 0,
+      importMs: 0,
+      commitMs: 0,
+      totalMs: 0,
+    },
+  };
+}
+
 /**
  * Imports one day: waits for `_SUCCESS` (until `deadline`), de-duplicates, validates and lands
  * the day into the lake table, replacing what an earlier run of that day landed. Never throws
@@ -374,36 +437,16 @@ export async function runImport(
   const reasons = new Reasons(options.samplesPerReason ?? 5);
   const variants = new Set<string>();
   const paths = { fast: 0, object: 0 };
-  const report: RunReport = {
+  const report = emptyRunReport({
     runId,
-    ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
+    jobId: options.jobId,
     date,
-    status: "FAILED",
     source: redactUrl(`${source.store.url.replace(/\/$/, "")}/${source.prefix}`),
     lake: redactUrl(`${options.lake.store.url.replace(/\/$/, "")}/${lakeRoot}`),
     table,
-    rowsRead: 0,
-    rowsAccepted: 0,
-    rowsRejected: 0,
-    rowsDuplicate: 0,
-    rowsDuplicateEarlier: 0,
-    bytesRead: 0,
-    bytesWritten: 0,
     dedupWindowDays: window,
-    reasons: [],
-    variants: [],
-    files: [],
-    landed: [],
-    timings: {
-      startedAt: new Date(started).toISOString(),
-      finishedAt: "",
-      waitMs: 0,
-      dedupMs: 0,
-      importMs: 0,
-      commitMs: 0,
-      totalMs: 0,
-    },
-  };
+    startedAt: started,
+  });
   const finish = (status: RunStatus, error?: EventlakeError): RunReport => {
     const end = now();
     report.status = status;

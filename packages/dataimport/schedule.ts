@@ -10,9 +10,10 @@
  */
 import { AbortedError, InvalidArgumentError, toEventlakeError } from "@eventlake/schema";
 import { checkPartitionDate } from "@eventlake/storage/partition";
+import { redactUrl } from "@eventlake/storage/url";
 import type { ImportJob, ImportState } from "./job.ts";
 import type { ImportSource, RunImportOptions, RunReport } from "./run.ts";
-import { newRunId, runImport } from "./run.ts";
+import { emptyRunReport, newRunId, runImport } from "./run.ts";
 import type { LakeLocation } from "./land.ts";
 import { addDays, checkTimeOfDay, localDate, zonedInstant } from "./_import_time.ts";
 
@@ -203,37 +204,20 @@ export async function runJob(
   } catch (error) {
     const e = toEventlakeError(error);
     const end = now();
-    state.recordRun({
+    const report = emptyRunReport({
       runId,
       jobId: job.id,
       date,
-      status: "FAILED",
-      source: job.sourceUrl,
-      lake: job.lakeUrl ?? "",
+      source: redactUrl(job.sourceUrl),
+      lake: job.lakeUrl === undefined ? "" : redactUrl(job.lakeUrl),
       table: job.table,
-      rowsRead: 0,
-      rowsAccepted: 0,
-      rowsRejected: 0,
-      rowsDuplicate: 0,
-      rowsDuplicateEarlier: 0,
-      bytesRead: 0,
-      bytesWritten: 0,
       dedupWindowDays: job.dedupWindowDays,
-      reasons: [],
-      variants: [],
-      files: [],
-      landed: [],
-      error: { code: e.code, message: e.message },
-      timings: {
-        startedAt: new Date(started).toISOString(),
-        finishedAt: new Date(end).toISOString(),
-        waitMs: 0,
-        dedupMs: 0,
-        importMs: 0,
-        commitMs: 0,
-        totalMs: end - started,
-      },
+      startedAt: started,
     });
+    report.error = { code: e.code, message: e.message };
+    report.timings.finishedAt = new Date(end).toISOString();
+    report.timings.totalMs = end - started;
+    state.recordRun(report);
     throw error;
   } finally {
     await stores?.close().catch(() => {});
