@@ -43,7 +43,7 @@ import { appendHybrid, bitWidthOf, Bytes } from "./_write_bytes.ts";
 import { snappyCompressInto } from "./_write_snappy.ts";
 import { DECIMAL_WIDTH, EVENT_SCHEMA, leafElement } from "./_write_schema.ts";
 import { DEFAULT_CREATED_BY } from "./write.ts";
-import { appendDataPageV2, appendDictionaryPage } from "./_write_encode.ts";
+import { appendDataPageV2, appendDictionaryPage, PageCompression } from "./_write_encode.ts";
 import {
   type ChunkBuffers,
   decodeRawChunk,
@@ -55,14 +55,6 @@ import type { ByteSource } from "./source.ts";
 
 /** Target size of one data page before compression (as the writer). */
 const PAGE_SIZE = 1 << 20;
-/**
- * A data page that Snappy shrinks to more than this share of its size is written uncompressed
- * (DATA_PAGE_V2 `is_compressed` false), and so are the leaf's next pages of the same source
- * file until the next check (random ids and hashes: compressing them costs CPU for ~nothing).
- */
-const POOR_RATIO = 0.9;
-/** Pages a leaf writes uncompressed after a poor check before it tries Snappy again. */
-const RECHECK_PAGES = 16;
 const TWO_32 = 4294967296;
 const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // "PAR1"
 
@@ -235,8 +227,8 @@ export class TranscodeFile {
   /** One per leaf: a decoded group views them until the next group is decoded. */
   #buffers: ChunkBuffers[] | undefined;
   #idBuffers: ChunkBuffers | undefined;
-  /** Per leaf: whether its pages compress (see {@linkcode POOR_RATIO}). */
-  readonly #compression: Compression;
+  /** Per leaf: whether its pages compress (kept across this source file's row groups). */
+  readonly #compression: PageCompression;
   /** Per-row arrays of a decoded group, reused by the next decode. */
   readonly #rowArrays: RowArrays = new RowArrays();
   /** The raw bytes of fetched groups (see {@linkcode fetch}). */
@@ -249,10 +241,7 @@ export class TranscodeFile {
     this.#footer = footer;
     this.#leaves = leaves;
     this.rowGroups = footer.metadata.row_groups.length;
-    this.#compression = {
-      poor: new Uint8Array(leaves.length),
-      rawPages: new Int32Array(leaves.length),
-    };
+    this.#compression = new PageCompression(leaves.length);
   }
 
   /**
@@ -390,7 +379,7 @@ function checkGroup(
   rows: number,
   leaves: OutLeaf[],
   chunks: RawChunk[],
-  compression: Compression,
+  compression: PageCompression,
   arrays: RowArrays,
 ): TranscodeGroup | undefined {
   let ts: Float64Array | undefined;
@@ -614,15 +603,6 @@ export interface EncodedLeaf {
   uncompressed: number;
 }
 
-/**
- * Per leaf of a source file: whether its last compressed data page came out poor (`poor` 1),
- * and how many pages it has written uncompressed since.
- */
-interface Compression {
-  poor: Uint8Array;
-  rawPages: Int32Array;
-}
-
 /** Buffers reused while encoding. */
 class Scratch {
   levels = new Bytes();
@@ -668,7 +648,7 @@ export class TranscodeGroup {
   /** Per leaf: the row after the last encoded range, and the value index there. */
   readonly #cursorRow: Int32Array;
   readonly #cursorVi: Int32Array;
-  readonly #compression: Compression;
+  readonly #compression: PageCompression;
 
   /** Use {@linkcode TranscodeFile.decode}. */
   constructor(
@@ -679,7 +659,7 @@ export class TranscodeGroup {
     idBytes: Uint8Array,
     idAt: Int32Array,
     rowStarts: Int32Array[],
-    compression: Compression,
+    compression: PageCompression,
   ) {
     this.rows = rows;
     this.#compression = compression;
@@ -776,7 +756,7 @@ function encodeLeaf(
   viStart: number,
   rowStarts: Int32Array | null,
   ts: Float64Array | null,
-  compression: Compression,
+  compression: PageCompression,
   l: number,
 ): { chunk: ColumnChunk; uncompressed: number; vi: number } {
   const s = scratch;
@@ -939,18 +919,8 @@ function encodeLeaf(
     } else {
       page = values.buf.subarray(s.offsets[v0], s.offsets[v1]);
     }
-    // Snappy, unless this leaf's pages have been compressing poorly (checked again every
-    // RECHECK_PAGES pages); a page Snappy cannot shrink by 10% is stored as it is.
-    let body = page;
-    if (compression.poor[l] === 1 && compression.rawPages[l] < RECHECK_PAGES) {
-      compression.rawPages[l]++;
-    } else {
-      const packed = compress(page);
-      const poor = packed.length > page.length * POOR_RATIO;
-      compression.poor[l] = poor ? 1 : 0;
-      compression.rawPages[l] = 0;
-      if (!poor) body = packed;
-    }
+    // Snappy, unless this leaf's pages compress poorly (see PageCompression).
+    const body = compression.body(l, page, s.compressed);
     uncompressed += appendDataPageV2(out, levels.bytes(), page, body, body !== page, {
       values: l1 - l0,
       nulls: pageNulls,

@@ -2,10 +2,9 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { Event } from "@eventlake/schema";
 import { generateEvents } from "@eventlake/schema/testing";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { type PageHeader, parquetMetadata } from "hyparquet";
-import { parquetHeader } from "hyparquet/src/column.js";
 import { bytesSource, readEvents, writeEvents } from "./mod.ts";
 import { openTranscode, TranscodeWriter } from "./_transcode.ts";
+import { dataPageCompression } from "./_test_pages.ts";
 
 async function toBytes(
   events: Event[],
@@ -151,24 +150,9 @@ Deno.test("pages Snappy cannot shrink are stored uncompressed; DuckDB and readEv
   const kept = events.filter((_, r) => keep(r));
   // Random UUIDs do not compress: insert_id data pages are stored as they are (the chunk's
   // codec stays SNAPPY); map keys still compress.
-  const meta = parquetMetadata(bytes.buffer as ArrayBuffer);
-  for (const group of meta.row_groups) {
-    const flags = (name: string) => {
-      const m = group.columns.find((c) => c.meta_data!.path_in_schema.join(".") === name)!
-        .meta_data!;
-      strictEqual(m.codec, "SNAPPY");
-      const start = Number(m.dictionary_page_offset ?? m.data_page_offset);
-      const reader = { view: new DataView(bytes.buffer, 0, bytes.length), offset: start };
-      const out: boolean[] = [];
-      while (reader.offset < start + Number(m.total_compressed_size)) {
-        const header: PageHeader = parquetHeader(reader);
-        if (header.data_page_header_v2) out.push(header.data_page_header_v2.is_compressed ?? true);
-        reader.offset += header.compressed_page_size;
-      }
-      return out;
-    };
-    deepStrictEqual(flags("insert_id"), [false]);
-    deepStrictEqual(flags("platform_properties.key_value.key"), [true]);
+  for (const flags of dataPageCompression(bytes, "insert_id")) deepStrictEqual(flags, [false]);
+  for (const flags of dataPageCompression(bytes, "platform_properties.key_value.key")) {
+    deepStrictEqual(flags, [true]);
   }
   deepStrictEqual(await readAll(bytes), (await readAll(source)).filter((_, r) => keep(r)));
   const dir = await Deno.makeTempDir();

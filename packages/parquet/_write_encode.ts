@@ -22,9 +22,18 @@ import { snappyCompressInto } from "./_write_snappy.ts";
 
 /** Target size of one data page before compression. */
 const PAGE_SIZE = 1 << 20;
+/**
+ * A data page that Snappy shrinks to more than this share of its size is stored uncompressed
+ * (DATA_PAGE_V2 `is_compressed` false); see {@linkcode PageCompression}.
+ */
+export const POOR_RATIO = 0.9;
+/** Pages a leaf stores uncompressed after a poor one before it tries Snappy again. */
+export const RECHECK_PAGES = 16;
 /** Encoded bytes after which the encoder yields (between pages) so they can go to the sink. */
 export const FLUSH_SIZE = 1 << 20;
 const TWO_32 = 4294967296;
+/** Leaves of the event schema: four flat columns, and a key and a value leaf per map. */
+const EVENT_LEAVES = EVENT_COLUMNS.length + MAP_COLUMNS.length;
 
 /** The PLAIN bytes of a string column: `[0, pos)` of `buf` (a {@linkcode Bytes} fits). */
 export interface PlainData {
@@ -118,6 +127,8 @@ export class GroupEncoder {
   #levels = new Bytes();
   #values = new Bytes();
   #compressed = new Bytes();
+  /** Which leaves' data pages are compressed (kept across the file's row groups). */
+  #pages = new PageCompression(EVENT_LEAVES);
   #keyDef = new Uint8Array(4096);
   #tsBytes = new Uint8Array(0);
 
@@ -263,7 +274,7 @@ export class GroupEncoder {
         });
       }
       for (const leaf of leaves) {
-        const chunk = yield* this.#writeLeaf(leaf, rows);
+        const chunk = yield* this.#writeLeaf(leaf, columns.length, rows);
         uncompressed += chunk.meta_data?.total_uncompressed_size ?? 0n;
         columns.push(chunk);
       }
@@ -281,7 +292,7 @@ export class GroupEncoder {
   }
 
   /** Writes one leaf's column chunk; yields whenever a page pushed the output past `FLUSH_SIZE`. */
-  *#writeLeaf(leaf: Leaf, rows: number): Generator<void, ColumnChunk> {
+  *#writeLeaf(leaf: Leaf, l: number, rows: number): Generator<void, ColumnChunk> {
     let out = this.out;
     const chunkStart = out.offset;
     const { element, strings } = leaf;
@@ -344,12 +355,13 @@ export class GroupEncoder {
         page = plain.buf.subarray(plainOffset, end);
         plainOffset = end;
       }
+      const body = codec === "UNCOMPRESSED" ? page : this.#pages.body(l, page, this.#compressed);
       uncompressed += appendDataPageV2(
         out,
         levels.bytes(),
         page,
-        this.#compress(page),
-        codec !== "UNCOMPRESSED",
+        body,
+        body !== page,
         { values: l1 - l0, nulls, rows: pageRows, encoding, repLength, defLength },
       );
       if (out.index >= FLUSH_SIZE) {
@@ -442,6 +454,43 @@ function plainEnd(plain: PlainData, offset: number, count: number): number {
   const view = plain.view;
   for (let i = 0; i < count; i++) offset += view.getInt32(offset, true) + 4;
   return offset;
+}
+
+/**
+ * Per leaf of one file: whether its data pages are worth compressing. A data page Snappy
+ * cannot shrink by 10% ({@linkcode POOR_RATIO}) is stored as it is, and so are that leaf's
+ * next {@linkcode RECHECK_PAGES} pages before Snappy is tried again: random ids and hashes
+ * (`insert_id` compresses to ~92%) cost compression CPU for almost nothing. Readers see a
+ * SNAPPY column chunk whose DATA_PAGE_V2 pages say `is_compressed: false`, which the format
+ * allows and every reader we test with (ours, hyparquet, DuckDB) honours.
+ */
+export class PageCompression {
+  readonly #poor: Uint8Array;
+  readonly #rawPages: Int32Array;
+
+  /** For a file of `leaves` leaves. */
+  constructor(leaves: number) {
+    this.#poor = new Uint8Array(leaves);
+    this.#rawPages = new Int32Array(leaves);
+  }
+
+  /**
+   * What to store for data page `page` of leaf `l`: its Snappy compression (written into
+   * `scratch`, reset first) or `page` itself. Compressed when the result is not `page`.
+   */
+  body(l: number, page: Uint8Array, scratch: Bytes): Uint8Array {
+    if (this.#poor[l] === 1 && this.#rawPages[l] < RECHECK_PAGES) {
+      this.#rawPages[l]++;
+      return page;
+    }
+    scratch.reset();
+    snappyCompressInto(page, scratch);
+    const packed = scratch.bytes();
+    const poor = packed.length > page.length * POOR_RATIO;
+    this.#poor[l] = poor ? 1 : 0;
+    this.#rawPages[l] = 0;
+    return poor ? page : packed;
+  }
 }
 
 /**

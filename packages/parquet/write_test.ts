@@ -10,7 +10,9 @@ import { EventBatchWriter, writeEvents, type WriteEventsOptions } from "./write.
 import { readEvents } from "./read.ts";
 import { bytesSource } from "./source.ts";
 import { compareUtf8, utf8Length } from "./_write_bytes.ts";
-import { GroupEncoder } from "./_write_encode.ts";
+import { GroupEncoder, PageCompression, RECHECK_PAGES } from "./_write_encode.ts";
+import { Bytes } from "./_write_bytes.ts";
+import { dataPageCompression } from "./_test_pages.ts";
 import { EncodeWorker, workerForTests } from "./_write_pipeline.ts";
 import { groupData } from "./_write_wire.ts";
 
@@ -860,4 +862,48 @@ Deno.test("writeEvents() with a worker that cannot load encodes on its own threa
   } finally {
     workerForTests.url = undefined;
   }
+});
+
+Deno.test("PageCompression stores a page Snappy cannot shrink by 10% as it is, and tries again after RECHECK_PAGES pages", () => {
+  const random = crypto.getRandomValues(new Uint8Array(4096));
+  const repetitive = new TextEncoder().encode("osname=ios;appversion=1.2.3;".repeat(150));
+  const pages = new PageCompression(2);
+  const scratch = new Bytes();
+  // Leaf 0: a random page is poor; the next RECHECK_PAGES pages are not even tried.
+  strictEqual(pages.body(0, random, scratch), random);
+  for (let i = 0; i < RECHECK_PAGES; i++) {
+    strictEqual(pages.body(0, repetitive, scratch), repetitive);
+  }
+  // Then Snappy is tried again, and a compressible page is compressed.
+  const packed = pages.body(0, repetitive, scratch);
+  ok(packed !== repetitive && packed.length < repetitive.length / 5, String(packed.length));
+  // Each leaf keeps its own verdict.
+  ok(pages.body(1, repetitive, scratch) !== repetitive);
+  strictEqual(pages.body(1, random, scratch), random);
+  strictEqual(pages.body(0, random, scratch), random);
+});
+
+Deno.test({
+  name:
+    "writeEvents() stores insert_id pages uncompressed (random UUIDs) and compressible columns with Snappy; readEvents and DuckDB read both",
+  ignore: withDuck,
+  async fn() {
+    // 20 row groups: more than RECHECK_PAGES, so the recheck happens inside the file.
+    const events = Array.from(manyEvents(4000, 11));
+    const { bytes } = await writeToBytes(events, { rowGroupSize: 200 });
+    const insertIds = dataPageCompression(bytes, "insert_id");
+    strictEqual(insertIds.length, 20);
+    for (const flags of insertIds) deepStrictEqual(flags, [false]);
+    for (const flags of dataPageCompression(bytes, "platform_properties.key_value.key")) {
+      deepStrictEqual(flags, [true]);
+    }
+    const back: Event[] = [];
+    for await (const e of readEvents(bytesSource(bytes))) back.push(e);
+    deepStrictEqual(back, events);
+    await withDuckDb(async (query, dir) => {
+      const path = `${dir}/mixed.parquet`;
+      await Deno.writeFile(path, bytes);
+      deepStrictEqual(await readBack(query, path), expected(events));
+    });
+  },
 });
