@@ -13,6 +13,7 @@ import {
 } from "./schedule.ts";
 import { ImportState } from "./job.ts";
 import { events, writeDay } from "./_import_testing.ts";
+import { PermissionDeniedError, toEventlakeError } from "@eventlake/schema";
 
 Deno.test("importDeadline() is the deadline on the next day in the job's time zone, DST included", () => {
   strictEqual(
@@ -142,4 +143,75 @@ Deno.test("runSchedule() catches up missed days once, skips finished ones, then 
   deepStrictEqual(ran, ["2023-01-02:SUCCEEDED", "2023-01-03:SUCCEEDED", "2023-01-04:MISSING"]);
   strictEqual(sleeps[0], 23 * 3600_000);
   ok(state.finishedDates(job.id).has("2023-01-04"));
+});
+
+Deno.test("runJob() records a failed run with its source and lake URLs redacted", async () => {
+  const { source, lake, state, job } = setup();
+  await writeDay(source, "p/", "2023-01-01", [events(2, 1)]);
+  // createJob() refuses such URLs, but a job may come from elsewhere (an older state, a caller):
+  // the failed-run record must still not keep the secrets.
+  const leaky = {
+    ...job,
+    sourceUrl: "s3://AKIAUSERNAME:hunter2pw@src-bucket/events/prefix?X-Amz-Signature=sigSECRET1" +
+      "&region=ap-northeast-2&X-Amz-Credential=AKIACRED%2F20230101%2Fs3",
+    lakeUrl: "gs://lakeuser:lakePW42@lake-bucket/lake/root?token=tokSECRET2&x=1",
+  };
+  const secrets = [
+    "AKIAUSERNAME",
+    "hunter2pw",
+    "sigSECRET1",
+    "AKIACRED",
+    "lakeuser",
+    "lakePW42",
+    "tokSECRET2",
+  ];
+  const cases = [
+    {
+      // Opening the stores fails.
+      open: () => Promise.reject(new PermissionDeniedError("the service may not list the source")),
+      signal: undefined,
+      code: "PERMISSION_DENIED",
+      message: /may not list the source/,
+    },
+    {
+      // The stores open, the run itself fails (aborted).
+      open: () =>
+        Promise.resolve({
+          source: { store: source, prefix: "p/" },
+          lake: { store: lake },
+          close: () => Promise.resolve(),
+        }),
+      signal: AbortSignal.abort(),
+      code: "ABORTED",
+      message: /./,
+    },
+  ];
+  for (const c of cases) {
+    const before = new Set(state.listRuns({ job: "daily" }).map((r) => r.runId));
+    await rejects(
+      runJob(state, leaky, "2023-01-01", {
+        open: c.open,
+        signal: c.signal,
+        waitUntilDeadline: false,
+      }),
+      (e: Error & { code?: string }) => toEventlakeError(e).code === c.code,
+    );
+    const added = state.listRuns({ job: "daily" }).filter((r) => !before.has(r.runId));
+    strictEqual(added.length, 1, c.code);
+    strictEqual(added[0].status, "FAILED");
+    const record = state.getRun(added[0].runId);
+    strictEqual(record.status, "FAILED");
+    strictEqual(record.date, "2023-01-01");
+    strictEqual(record.error?.code, c.code);
+    ok(c.message.test(record.error?.message ?? ""), record.error?.message);
+    const json = JSON.stringify(record);
+    for (const secret of secrets) {
+      ok(!json.includes(secret), `${c.code}: "${secret}" leaked: ${json}`);
+    }
+    strictEqual(
+      record.source,
+      "s3://***@src-bucket/events/prefix?X-Amz-Signature=***&region=ap-northeast-2&X-Amz-Credential=***",
+    );
+    strictEqual(record.lake, "gs://***@lake-bucket/lake/root?token=***&x=1");
+  }
 });
