@@ -5,6 +5,8 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { bytesSource, readEvents, writeEvents } from "./mod.ts";
 import { openTranscode, TranscodeWriter } from "./_transcode.ts";
 import { dataPageCompression } from "./_test_pages.ts";
+import { type PageHeader, parquetMetadata } from "hyparquet";
+import { parquetHeader } from "hyparquet/src/column.js";
 
 async function toBytes(
   events: Event[],
@@ -207,7 +209,7 @@ Deno.test("transcoding a row group whose event_key dictionary has one entry, aft
   const events = generateEvents(2000, { seed: 11 });
   // Group 1 (rows 0–999) keeps its varied event keys; group 2 (rows 1000–1999) has one key only and
   // decodes into the buffers group 1 used. (Our writer writes such indices with bit width 1; the
-  // width-0 form other writers use is not covered here.)
+  // width-0 form other writers use is tested below.)
   for (let r = 1000; r < 2000; r++) events[r].event_key = "only_key";
   const source = await toBytes(events, { rowGroupSize: 1000 });
   const keep = (r: number) => r % 10 !== 0;
@@ -219,4 +221,102 @@ Deno.test("transcoding a row group whose event_key dictionary has one entry, aft
     events.filter((_, r) => keep(r)).map((e) => e.event_key),
   );
   ok(back.slice(900).every((e) => e.event_key === "only_key"));
+});
+
+/**
+ * The values section of the one data page of the `event_key` chunk of row group `group` of an
+ * UNCOMPRESSED file: where it starts and ends in `bytes`, and how many indices it holds.
+ */
+function eventKeyIndices(
+  bytes: Uint8Array,
+  group: number,
+): { start: number; end: number; count: number } {
+  const meta = parquetMetadata(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer,
+  );
+  const chunk = meta.row_groups[group].columns.find((c) =>
+    c.meta_data!.path_in_schema.join(".") === "event_key"
+  );
+  ok(chunk, `row group ${group} has an event_key chunk`);
+  const m = chunk.meta_data!;
+  strictEqual(m.codec, "UNCOMPRESSED");
+  const first = Number(m.dictionary_page_offset ?? m.data_page_offset);
+  const reader = {
+    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length),
+    offset: first,
+  };
+  const pages: { header: PageHeader; body: number }[] = [];
+  while (reader.offset < first + Number(m.total_compressed_size)) {
+    const header: PageHeader = parquetHeader(reader);
+    if (header.data_page_header_v2) pages.push({ header, body: reader.offset });
+    reader.offset += header.compressed_page_size;
+  }
+  strictEqual(pages.length, 1, `one data page in row group ${group}'s event_key chunk`);
+  const { header, body } = pages[0];
+  const v2 = header.data_page_header_v2!;
+  strictEqual(v2.encoding, "RLE_DICTIONARY");
+  return {
+    start: body + v2.repetition_levels_byte_length + v2.definition_levels_byte_length,
+    end: body + header.compressed_page_size,
+    count: v2.num_values - v2.num_nulls,
+  };
+}
+
+/** `value` as a ULEB128 varint of exactly `length` bytes (non-minimal: padded with 0x80 bytes). */
+function paddedVarint(value: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    out[i] = (value & 0x7f) | (i < length - 1 ? 0x80 : 0);
+    value >>>= 7;
+  }
+  strictEqual(value, 0, `the varint fits in ${length} bytes`);
+  return out;
+}
+
+Deno.test("transcoding a one-entry dictionary written with bit width 0 (as parquet-mr and Arrow write it), after a varied group, keeps every event_key", async () => {
+  const events = generateEvents(2000, { seed: 17 });
+  for (let r = 1000; r < 2000; r++) events[r].event_key = "only_key";
+  ok(new Set(events.slice(0, 1000).map((e) => e.event_key)).size > 3, "group 0 is varied");
+  const source = await toBytes(events, { rowGroupSize: 1000, compression: "UNCOMPRESSED" });
+  const expected = await readAll(source);
+  // Rewrite group 1's index data from our writer's width 1 to width 0: the width byte 0, then
+  // one RLE run of `count` values with no value bytes, its header padded to the old length so
+  // that no size or offset changes.
+  const page = eventKeyIndices(source, 1);
+  strictEqual(source[page.start], 1, "our writer's bit width");
+  source[page.start] = 0;
+  source.set(paddedVarint(page.count << 1, page.end - page.start - 1), page.start + 1);
+  const rewritten = eventKeyIndices(source, 1);
+  strictEqual(rewritten.count, 1000);
+  strictEqual(source[rewritten.start], 0, "the page's indices have bit width 0");
+  // DuckDB and the object path read the rewritten file as before.
+  deepStrictEqual(await readAll(source), expected);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/w0.parquet`, source);
+    const db = await DuckDBInstance.create(":memory:", {
+      home_directory: dir,
+      extension_directory: `${dir}/ext`,
+    });
+    const conn = await db.connect();
+    const reader = await conn.runAndReadAll(
+      `SELECT event_key FROM '${dir}/w0.parquet' ORDER BY file_row_number`,
+    );
+    deepStrictEqual(reader.getRows().map(([key]) => key), events.map((e) => e.event_key));
+    conn.closeSync();
+    db.closeSync();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  // Group 1 decodes into the index buffer group 0 filled with its varied indices.
+  const keep = (r: number) => r % 10 !== 0;
+  const { bytes, fallbacks } = await transcode(source, keep);
+  strictEqual(fallbacks, 0);
+  const back = await readAll(bytes);
+  deepStrictEqual(back, expected.filter((_, r) => keep(r)));
+  ok(back.slice(900).every((e) => e.event_key === "only_key"));
+  deepStrictEqual(
+    back.slice(0, 900).map((e) => e.event_key),
+    events.slice(0, 1000).filter((_, r) => keep(r)).map((e) => e.event_key),
+  );
 });
