@@ -1,11 +1,12 @@
 /**
  * The columnar fast path of the importer: byte-level transcoding of event files that are in
- * our exact schema. A source row group is decoded column by column into flat arrays (levels,
- * dictionary indices, PLAIN bytes: `_transcode_chunk.ts`), checked against the Data Import
- * rules without building an `Event` or a string per value, and re-encoded with a keep-mask
- * (dictionary pages kept as they are, indices, levels and PLAIN values filtered, statistics
- * recomputed, SNAPPY — a data page Snappy cannot shrink by 10% is stored uncompressed, with
- * the DATA_PAGE_V2 `is_compressed` flag off) into {@linkcode TranscodeWriter}'s file.
+ * our exact schema. A source row group (DATA_PAGE_V2 or DATA_PAGE v1 pages) is decoded column by
+ * column into flat arrays (levels, dictionary indices, PLAIN bytes: `_transcode_chunk.ts`),
+ * checked against the Data Import rules without building an `Event` or a string per value, and
+ * re-encoded with a keep-mask (dictionary pages kept as they are, indices, levels and PLAIN
+ * values filtered, statistics recomputed, SNAPPY — a data page Snappy cannot shrink by 10% is
+ * stored uncompressed, with the DATA_PAGE_V2 `is_compressed` flag off) into
+ * {@linkcode TranscodeWriter}'s file.
  *
  * The check is deliberately narrow: {@linkcode TranscodeFile.decode} returns `undefined` for a
  * row group holding anything the object path (`readEventBatches` + `checkEvent`) would reject,

@@ -4,10 +4,12 @@
  * either dictionary indices (the dictionary page kept as it is) or PLAIN bytes with offsets.
  * No JS string or `Event` is built.
  *
- * It handles what our own writer produces: DATA_PAGE_V2 pages with PLAIN or dictionary values
- * (not both in one chunk). Anything else returns `undefined` and the caller falls back to the
- * object path, which also owns every error message about corrupt data: a chunk that does not
- * add up throws here, and the caller treats that as "fall back" too.
+ * It handles DATA_PAGE_V2 pages (our own writer's) and DATA_PAGE v1 pages (pyarrow's and
+ * parquet-mr's default: the whole page compressed, RLE levels each behind a 4-byte length) with
+ * PLAIN or dictionary values (not both in one chunk). Anything else (a chunk mixing dictionary
+ * and PLAIN pages, BIT_PACKED levels, other encodings) returns `undefined` and the caller falls
+ * back to the object path, which also owns every error message about corrupt data: a chunk that
+ * does not add up throws here, and the caller treats that as "fall back" too.
  *
  * @module
  */
@@ -225,46 +227,78 @@ export function decodeRawChunk(
       dictionary = readDictionary(body, dph.num_values, width, page.slice(), codec);
       continue;
     }
-    // DATA_PAGE (v1) pages take the object path: the exact-schema files we meet (our writer's,
-    // hyparquet-writer's) are DATA_PAGE_V2, and v1 decoding here would be untested.
-    if (header.type === "DATA_PAGE") return undefined;
     let n: number;
-    let levelBytes: Uint8Array;
-    let body: Uint8Array;
     let encoding: string;
-    let v2RepLen = 0;
-    let v2DefLen = 0;
-    let v2Nulls = -1;
-    if (header.type === "DATA_PAGE_V2") {
+    /** The decompressed page data holding the values (from `valuesAt`). */
+    let body: Uint8Array;
+    /** The bytes holding the levels: `[repAt, repEnd)` and `[defAt, defEnd)`. */
+    let levelBytes: Uint8Array;
+    let repAt = 0;
+    let repEnd = 0;
+    let defAt = 0;
+    let defEnd = 0;
+    let valuesAt = 0;
+    /** The V2 header's null count (a v1 page has none). */
+    let nulls = 0;
+    const v2 = header.type === "DATA_PAGE_V2";
+    if (v2) {
       const daph2 = header.data_page_header_v2;
       if (daph2 === undefined) throw new Error("data page v2 without header");
       n = daph2.num_values;
       encoding = daph2.encoding;
-      v2RepLen = daph2.repetition_levels_byte_length;
-      v2DefLen = daph2.definition_levels_byte_length;
-      v2Nulls = daph2.num_nulls;
-      if (!(v2RepLen >= 0) || !(v2DefLen >= 0) || v2RepLen + v2DefLen > page.length) {
+      const repLen = daph2.repetition_levels_byte_length;
+      const defLen = daph2.definition_levels_byte_length;
+      nulls = daph2.num_nulls;
+      if (!(repLen >= 0) || !(defLen >= 0) || repLen + defLen > page.length) {
         throw new Error("bad level lengths");
       }
       levelBytes = page;
-      const rest = page.subarray(v2RepLen + v2DefLen);
+      repEnd = defAt = repLen;
+      defEnd = repLen + defLen;
+      const rest = page.subarray(defEnd);
       body = daph2.is_compressed === false || codec === "UNCOMPRESSED"
         ? rest
-        : decompressData(rest, rawSize - v2RepLen - v2DefLen, codec);
+        : decompressData(rest, rawSize - defEnd, codec);
+    } else if (header.type === "DATA_PAGE") {
+      const daph = header.data_page_header;
+      if (daph === undefined) throw new Error("data page without header");
+      // Deprecated BIT_PACKED levels: the object path's business. (A level that is always 0
+      // is not stored, whatever its encoding says: parquet-mr writes BIT_PACKED for it.)
+      if (maxRep > 0 && daph.repetition_level_encoding !== "RLE") return undefined;
+      if (maxDef > 0 && daph.definition_level_encoding !== "RLE") return undefined;
+      n = daph.num_values;
+      encoding = daph.encoding;
+      // The whole page is compressed: levels (each with a 4-byte length), then values.
+      body = decompressData(page, rawSize, codec);
+      levelBytes = body;
+      let at = 0;
+      if (maxRep > 0) {
+        repAt = at + 4;
+        at = repEnd = v1LevelsEnd(body, at);
+      }
+      defAt = defEnd = at;
+      if (maxDef > 0) {
+        defAt = at + 4;
+        at = defEnd = v1LevelsEnd(body, at);
+      }
+      valuesAt = at;
     } else {
       continue; // index pages
     }
     if (!(n >= 0) || seen + n > expected) throw new Error("too many values");
     // Levels.
-    if (reps !== null) readLevels(levelBytes, 0, v2RepLen, maxRep, reps.subarray(seen, seen + n));
+    if (reps !== null) {
+      readLevels(levelBytes, repAt, repEnd, maxRep, reps.subarray(seen, seen + n));
+    }
     let nonNull = n;
     if (defs !== null) {
       const out = defs.subarray(seen, seen + n);
-      if (v2DefLen === 0) {
+      if (defEnd === defAt && v2) {
+        // A V2 page without definition levels: no nulls (its null count is checked below).
         out.fill(maxDef);
       } else {
         // One pass checks the levels and counts the non-null values.
-        readHybrid(levelBytes, v2RepLen, v2RepLen + v2DefLen, bitWidth(maxDef), out, n);
+        readHybrid(levelBytes, defAt, defEnd, bitWidth(maxDef), out, n);
         nonNull = 0;
         let above = 0;
         for (let i = 0; i < n; i++) {
@@ -276,8 +310,9 @@ export function decodeRawChunk(
       }
     }
     // As the object path: a V2 header's null count must match its levels.
-    if (nonNull !== n - v2Nulls) throw new Error("null count differs from the levels");
-    const valuesAt = 0;
+    if (v2 && nonNull !== n - nulls) {
+      throw new Error("null count differs from the levels");
+    }
     if (encoding === "PLAIN") {
       if (mode === "dict") return undefined;
       if (mode === undefined) {
@@ -374,6 +409,14 @@ function readDictionary(
     if (at > body.length) throw new Error("dictionary past the page end");
   }
   return { count, bytes: body, starts, lengths, stored, codec };
+}
+
+/** The end of the v1 levels at `at` in `page`: a 4-byte little-endian length, then the runs. */
+function v1LevelsEnd(page: Uint8Array, at: number): number {
+  if (at + 4 > page.length) throw new Error("levels start past the page end");
+  const len = (page[at] | page[at + 1] << 8 | page[at + 2] << 16 | page[at + 3] << 24) >>> 0;
+  if (at + 4 + len > page.length) throw new Error("levels past the page end");
+  return at + 4 + len;
 }
 
 function readLevels(page: Uint8Array, start: number, end: number, max: number, out: Uint8Array) {
