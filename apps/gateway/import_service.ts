@@ -25,6 +25,7 @@ import {
   type ImportJob as StoredJob,
   type ImportSource,
   ImportState,
+  ImportWorkerPool,
   type LakeLocation,
   newRunId,
   runImport,
@@ -133,6 +134,8 @@ export function createLocalImportService(options: LocalImportServiceOptions): Lo
   let running: Promise<void> | undefined;
   let runningCount = 0;
   let closed = false;
+  // Worker threads stay warm from run to run (see ImportWorkerPool); ended by close().
+  const workerPool = new ImportWorkerPool();
 
   const jobView = (job: StoredJob): ImportJob => ({
     jobId: job.id,
@@ -212,6 +215,7 @@ export function createLocalImportService(options: LocalImportServiceOptions): Lo
         runId,
         jobId: job.id,
         onLanded: options.onLanded,
+        workerPool,
         signal: controller.signal,
       });
       finish(report);
@@ -362,6 +366,7 @@ export function createLocalImportService(options: LocalImportServiceOptions): Lo
         controller.abort(new AbortedError("The server is shutting down"));
       }
       while (running !== undefined) await running;
+      workerPool.close();
       state.close();
     },
   };

@@ -17,6 +17,7 @@ export * from "./validate.ts";
 export * from "./dedup.ts";
 export * from "./land.ts";
 export * from "./run.ts";
+export { ImportWorkerPool, type ImportWorkerPoolOptions } from "./_import_pool.ts";
 export * from "./job.ts";
 export * from "./schedule.ts";
 export * from "./check.ts";

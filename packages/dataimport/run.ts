@@ -62,7 +62,7 @@ import {
   PartError,
   Reasons,
 } from "./_import_part.ts";
-import { importInWorkers } from "./_import_pool.ts";
+import { importInWorkers, type ImportWorkerPool } from "./_import_pool.ts";
 import { fastPath, importPartFast } from "./_import_fast.ts";
 import { storeSource } from "./_import_source.ts";
 import { addDays } from "./_import_time.ts";
@@ -233,6 +233,13 @@ export interface RunImportOptions {
    * about 130 MB more peak memory for two.
    */
   workers?: number;
+  /**
+   * Worker threads kept warm from run to run (see {@linkcode ImportWorkerPool}): with a pool, a
+   * fast-path day of 200,000 to 1,999,999 rows is imported on two threads by default (a warm
+   * worker does not pay V8's warm-up again), and the run's workers come from it and go back.
+   * A closed pool is refused (`InvalidArgumentError`).
+   */
+  workerPool?: ImportWorkerPool;
   /** Cancels the run: it then rejects with `AbortedError` and the lake keeps its previous day. */
   signal?: AbortSignal;
 }
@@ -258,18 +265,20 @@ const WORKER_MIN_ROWS = 200_000;
 const WORKER_MAX_ROWS = 2_000_000;
 
 /**
- * Parts in the exact schema (the fast path) are imported in one thread by default: measured Nov
- * 2026 on a 2-core machine with other work running (load 1.5-2.5), a 1,000,000-row day took
- * 5.5-6.4 CPU-s in a fresh process in-thread (5.1-6.3 s wall) and 7.4-8.6 CPU-s with two
- * workers (4.0-4.7 s wall); a process that has imported before (the scheduler, the gateway)
- * takes 4.2-4.6 CPU-s and 4.2-4.5 s wall in-thread. What the workers add is V8 warming up once
- * per thread: each fresh thread spends about 1.7-2 CPU-s more on the same rows (slow tiers
- * before its loops are optimized, plus the optimizing compiler's own threads), against 0.12
- * CPU-s to start a worker and next to nothing for the messages (bytes are transferred). On a
- * shared machine CPU time is what binds, so one thread.
+ * Parts in the exact schema (the fast path) are imported in one thread by default, unless the run
+ * has a warm {@linkcode ImportWorkerPool}: measured Nov 2026 on a 2-core machine with other work
+ * running (load 1.5-2.5), a 1,000,000-row day took 5.5-6.4 CPU-s in a fresh process in-thread
+ * (5.1-6.3 s wall) and 7.4-8.6 CPU-s with two fresh workers (4.0-4.7 s wall); a process that has
+ * imported before (the scheduler, the gateway) takes 4.2-4.6 CPU-s and 4.2-4.5 s wall in-thread.
+ * What fresh workers add is V8 warming up once per thread: each fresh thread spends about 1.7-2
+ * CPU-s more on the same rows (slow tiers before its loops are optimized, plus the optimizing
+ * compiler's own threads), against 0.12 CPU-s to start a worker and next to nothing for the
+ * messages (bytes are transferred). A one-shot run would pay that for nothing; pooled workers
+ * pay it once per process.
  */
-function defaultWorkers(rows: number, fastPath: boolean): number {
-  if (fastPath || rows < WORKER_MIN_ROWS || rows >= WORKER_MAX_ROWS) return 1;
+function defaultWorkers(rows: number, fastPath: boolean, pool?: ImportWorkerPool): number {
+  if (rows < WORKER_MIN_ROWS || rows >= WORKER_MAX_ROWS) return 1;
+  if (fastPath && (pool === undefined || pool.size < 2)) return 1;
   return (globalThis.navigator?.hardwareConcurrency ?? 1) >= 2 ? 2 : 1;
 }
 
@@ -430,6 +439,9 @@ export async function runImport(
       `Invalid dedup window "${window}": expected a whole number of days from 0 to 366`,
     );
   }
+  if (options.workerPool?.closed) {
+    throw new InvalidArgumentError("Cannot run an import with a closed worker pool");
+  }
   const maxRowsPerFile = options.maxRowsPerFile ?? DEFAULT_ROWS_PER_FILE;
   const lakeRoot = options.lake.root ?? "";
   const started = now();
@@ -549,7 +561,7 @@ export async function runImport(
     await progress("import", total);
     const files: FinishedFile[] = [];
     const workers = Math.min(
-      options.workers ?? defaultWorkers(total, exact),
+      options.workers ?? defaultWorkers(total, exact, options.workerPool),
       status.parts.length,
     );
     if (workers > 1) {
@@ -562,6 +574,7 @@ export async function runImport(
         rowGroupSize: options.rowGroupSize ?? DEFAULT_LAND_ROW_GROUP,
         maxRowsPerFile,
         samples: options.samplesPerReason ?? 5,
+        pool: options.workerPool,
         signal,
         onRows: (n) => {
           report.rowsRead += n;

@@ -16,6 +16,7 @@ import type { ImportSource, RunImportOptions, RunReport } from "./run.ts";
 import { emptyRunReport, newRunId, runImport } from "./run.ts";
 import type { LakeLocation } from "./land.ts";
 import { addDays, checkTimeOfDay, localDate, zonedInstant } from "./_import_time.ts";
+import { ImportWorkerPool } from "./_import_pool.ts";
 
 /**
  * The instant (epoch ms) by which the data of `date` must be loaded: `deadline` (`HH:MM`) on
@@ -157,7 +158,13 @@ export interface OpenedJobStores {
 export interface JobRunOptions extends
   Pick<
     RunImportOptions,
-    "onLanded" | "onProgress" | "pollIntervalMs" | "maxRowsPerFile" | "sleep" | "signal"
+    | "onLanded"
+    | "onProgress"
+    | "pollIntervalMs"
+    | "maxRowsPerFile"
+    | "sleep"
+    | "signal"
+    | "workerPool"
   > {
   /** Opens the job's source and lake (credentials are the caller's business). */
   open: (job: ImportJob) => Promise<OpenedJobStores>;
@@ -229,7 +236,8 @@ export async function runJob(
 
 /**
  * Runs a job for every date from `from` to `to` with at most `concurrency` runs at a time
- * (default 2), without waiting for deadlines; reports in date order.
+ * (default 2), without waiting for deadlines; reports in date order. Without a `workerPool` it
+ * keeps one of its own for its runs (see {@linkcode ImportWorkerPool}) and closes it at the end.
  *
  * @example
  * ```ts ignore
@@ -242,18 +250,21 @@ export function backfillJob(
   options: JobRunOptions & { from: string; to: string; concurrency?: number },
 ): Promise<RunReport[]> {
   const dates = dateRange(options.from, options.to);
+  const own = options.workerPool === undefined ? new ImportWorkerPool() : undefined;
+  const workerPool = options.workerPool ?? own;
   return mapConcurrent(
     dates,
-    (date) => runJob(state, job, date, { ...options, waitUntilDeadline: false }),
+    (date) => runJob(state, job, date, { ...options, workerPool, waitUntilDeadline: false }),
     options,
-  );
+  ).finally(() => own?.close());
 }
 
 /**
  * Runs stored jobs until `signal` is aborted: first every due, unfinished date of every job
  * (catch-up after a restart; finished dates are never re-imported), then each day's date once
  * its deadline has passed. Jobs created or deleted meanwhile are picked up on the next pass.
- * Resolves when aborted.
+ * Resolves when aborted. Without a `workerPool` it keeps one of its own (see
+ * {@linkcode ImportWorkerPool}) while it runs.
  *
  * @example
  * ```ts ignore
@@ -262,6 +273,18 @@ export function backfillJob(
  * ```
  */
 export async function runSchedule(
+  state: ImportState,
+  options: JobRunOptions & { jobs?: readonly string[]; maxSleepMs?: number },
+): Promise<void> {
+  const own = options.workerPool === undefined ? new ImportWorkerPool() : undefined;
+  try {
+    await scheduleLoop(state, { ...options, workerPool: options.workerPool ?? own });
+  } finally {
+    own?.close();
+  }
+}
+
+async function scheduleLoop(
   state: ImportState,
   options: JobRunOptions & { jobs?: readonly string[]; maxSleepMs?: number },
 ): Promise<void> {
