@@ -3,11 +3,89 @@
  *
  * @module
  */
-import { AbortedError } from "@eventlake/schema";
+import { AbortedError, InvalidArgumentError } from "@eventlake/schema";
 import { type FromEncoder, type GroupWire, type ToEncoder, wireBuffers } from "./_write_wire.ts";
 
 /** Tests only: the module the writer's workers load instead of `_write_worker.ts`. */
 export const workerForTests: { url: URL | undefined } = { url: undefined };
+
+/** Options of {@linkcode WriteWorkerPool}. */
+export interface WriteWorkerPoolOptions {
+  /** Workers kept warm between files (default 1; a write uses one at a time). */
+  size?: number;
+}
+
+/**
+ * Write workers kept warm from file to file, for a process that writes many files (an export, a
+ * producer's daily job). A new worker's code starts cold for every file — its first row groups
+ * take 2-3x as long as later ones — so with `worker: true` alone a file of a million rows pays
+ * the warm-up each time; writes given the same pool (`WriteEventsOptions.workerPool`) take a
+ * warm worker and give it back when they close cleanly.
+ *
+ * Idle workers keep the process alive: {@linkcode WriteWorkerPool.close} the pool when done
+ * (or `using pool = new WriteWorkerPool()`).
+ *
+ * @example
+ * ```ts
+ * import { WriteWorkerPool, writeEvents } from "@eventlake/parquet";
+ * using pool = new WriteWorkerPool();
+ * const summary = await writeEvents([], new WritableStream(), { workerPool: pool });
+ * console.log(summary.rows, pool.size); // 0 1
+ * ```
+ */
+export class WriteWorkerPool {
+  /** Workers kept warm between files. */
+  readonly size: number;
+  #idle: Worker[] = [];
+  #closed = false;
+
+  /** A pool with no worker started yet: writes start them, and give them back when they close. */
+  constructor(options: WriteWorkerPoolOptions = {}) {
+    const size = options.size ?? 1;
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new InvalidArgumentError(
+        `Cannot create a write worker pool: size must be a whole number >= 0, got ${size}`,
+      );
+    }
+    this.size = size;
+  }
+
+  /** Workers idle and warm now. */
+  get idle(): number {
+    return this.#idle.length;
+  }
+
+  /** Whether {@linkcode WriteWorkerPool.close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** A warm, loaded worker if one is idle (used by the writer). */
+  take(): Worker | undefined {
+    return this.#closed ? undefined : this.#idle.pop();
+  }
+
+  /** Takes back a loaded worker that finished a file cleanly; ends it if there is no room. */
+  give(worker: Worker): void {
+    worker.onmessage = null;
+    worker.onerror = null;
+    worker.onmessageerror = null;
+    if (!this.#closed && this.#idle.length < this.size) this.#idle.push(worker);
+    else worker.terminate();
+  }
+
+  /** Ends the idle workers; a worker still writing ends with its write. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    for (const worker of this.#idle) worker.terminate();
+    this.#idle = [];
+  }
+
+  /** Same as {@linkcode WriteWorkerPool.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
 
 /**
  * The writing thread's side of the write worker (`_write_worker.ts`): every request gets one
@@ -16,6 +94,7 @@ export const workerForTests: { url: URL | undefined } = { url: undefined };
  */
 export class EncodeWorker {
   readonly #worker: Worker;
+  readonly #pool: WriteWorkerPool | undefined;
   readonly #onSpare: (buffers: GroupWire) => void;
   readonly #replies: { resolve(m: FromEncoder): void; reject(error: unknown): void }[] = [];
   #broken: unknown = undefined;
@@ -29,9 +108,14 @@ export class EncodeWorker {
     this.#resolveReady = resolve;
   });
 
-  private constructor(worker: Worker, onSpare: (buffers: GroupWire) => void) {
+  private constructor(
+    worker: Worker,
+    onSpare: (buffers: GroupWire) => void,
+    pool: WriteWorkerPool | undefined,
+  ) {
     this.#worker = worker;
     this.#onSpare = onSpare;
+    this.#pool = pool;
   }
 
   /** Whether the worker has loaded (see {@linkcode EncodeWorker.ready}). */
@@ -39,22 +123,34 @@ export class EncodeWorker {
     return this.#loaded;
   }
 
-  /** Starts a worker (from `url`: a test's), or returns undefined when the runtime cannot. */
+  /**
+   * Takes a warm worker from `pool`, or starts one (from `url`: a test's); undefined when the
+   * runtime cannot start one.
+   */
   static start(
     codec: "SNAPPY" | "UNCOMPRESSED",
     createdBy: string,
     onSpare: (buffers: GroupWire) => void,
+    pool?: WriteWorkerPool,
     url: URL | undefined = workerForTests.url,
   ): EncodeWorker | undefined {
-    let worker: Worker;
-    try {
-      worker = url === undefined
-        ? new Worker(new URL("./_write_worker.ts", import.meta.url), { type: "module" })
-        : new Worker(url.href, { type: "module" });
-    } catch {
-      return undefined;
+    let worker = pool?.take();
+    const warm = worker !== undefined;
+    if (worker === undefined) {
+      try {
+        worker = url === undefined
+          ? new Worker(new URL("./_write_worker.ts", import.meta.url), { type: "module" })
+          : new Worker(url.href, { type: "module" });
+      } catch {
+        return undefined;
+      }
     }
-    const self = new EncodeWorker(worker, onSpare);
+    const self = new EncodeWorker(worker, onSpare, pool);
+    if (warm) {
+      // It said "ready" to the write that started it.
+      self.#loaded = true;
+      self.#resolveReady(true);
+    }
     worker.onmessage = (event: MessageEvent<FromEncoder>) => {
       if (event.data.t === "ready") {
         self.#loaded = true;
@@ -100,6 +196,19 @@ export class EncodeWorker {
   stop(): void {
     this.#fail(new AbortedError("Write aborted: the Parquet write worker was stopped"));
     this.#worker.terminate();
+  }
+
+  /**
+   * After a clean `finish`: gives the worker back to its pool (it stays warm for the next
+   * file), or ends it when there is no pool.
+   */
+  release(): void {
+    if (this.#pool === undefined || this.#broken !== undefined || this.#replies.length > 0) {
+      this.stop();
+      return;
+    }
+    this.#broken = new AbortedError("The Parquet write worker went back to its pool");
+    this.#pool.give(this.#worker);
   }
 
   #request(message: ToEncoder, transfer: Transferable[]): Promise<FromEncoder> {

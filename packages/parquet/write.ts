@@ -24,7 +24,7 @@ import { MapColumn, StringColumn } from "./_write_columns.ts";
 import { type GroupData, GroupEncoder } from "./_write_encode.ts";
 import { DECIMAL_WIDTH } from "./_write_schema.ts";
 import type { GroupWire, StringWire } from "./_write_wire.ts";
-import { EncodeWorker } from "./_write_pipeline.ts";
+import { EncodeWorker, type WriteWorkerPool } from "./_write_pipeline.ts";
 
 /** Version of this package, written into `created_by`. */
 const EVENTLAKE_VERSION = "0.1.0";
@@ -85,6 +85,12 @@ export interface WriteEventsOptions {
    * running ({@linkcode writeEvents} always does).
    */
   worker?: boolean;
+  /**
+   * Encode in a worker (as `worker: true`) taken warm from this pool, and give it back when the
+   * file is closed cleanly: a process writing many files pays the worker's warm-up once, not
+   * per file (see {@linkcode WriteWorkerPool}). A closed pool is refused.
+   */
+  workerPool?: WriteWorkerPool;
 }
 
 /**
@@ -169,6 +175,8 @@ export class EventBatchWriter {
   #encoder: GroupEncoder | undefined = undefined;
   /** Whether to start a worker (cleared when it cannot start). */
   #useWorker: boolean;
+  /** Where the worker comes from and goes back to, if anywhere. */
+  readonly #workerPool: WriteWorkerPool | undefined;
   /** The worker that encodes every row group, once started (then #encoder stays unused). */
   #worker: EncodeWorker | undefined = undefined;
   /** Worker mode: the encodings asked for and not yet written to the sink, in file order. */
@@ -217,7 +225,12 @@ export class EventBatchWriter {
     this.#signal = options.signal;
     this.#createdBy = options.createdBy ?? DEFAULT_CREATED_BY;
     this.#rowGroupSize = rowGroupSize;
-    this.#useWorker = options.worker === true && typeof Worker === "function";
+    if (options.workerPool?.closed) {
+      throw new InvalidArgumentError("Cannot write events: the write worker pool is closed");
+    }
+    this.#workerPool = options.workerPool;
+    this.#useWorker = (options.worker === true || options.workerPool !== undefined) &&
+      typeof Worker === "function";
     const initialRows = Math.min(rowGroupSize, 4096);
     this.#ts = new Float64Array(initialRows);
     this.#metric = new Uint8Array(initialRows * DECIMAL_WIDTH);
@@ -356,7 +369,7 @@ export class EventBatchWriter {
         done.push(footer.chunks);
         await this.#writeChunks(done, signal);
         bytes = footer.bytes;
-        worker.stop();
+        worker.release();
       } else {
         await this.drain(options);
         if (this.#rows > 0) {
@@ -475,7 +488,7 @@ export class EventBatchWriter {
   #startWorker(): void {
     this.#worker = EncodeWorker.start(this.#codec, this.#createdBy, (buffers) => {
       this.#spare = buffers;
-    });
+    }, this.#workerPool);
     if (this.#worker === undefined) this.#useWorker = false;
   }
 

@@ -13,7 +13,7 @@ import { compareUtf8, utf8Length } from "./_write_bytes.ts";
 import { GroupEncoder, PageCompression, RECHECK_PAGES } from "./_write_encode.ts";
 import { Bytes } from "./_write_bytes.ts";
 import { dataPageCompression } from "./_test_pages.ts";
-import { EncodeWorker, workerForTests } from "./_write_pipeline.ts";
+import { EncodeWorker, workerForTests, WriteWorkerPool } from "./_write_pipeline.ts";
 import { groupData } from "./_write_wire.ts";
 
 // ------------------------------------------------------------------ helpers
@@ -806,7 +806,7 @@ Deno.test("the write worker ends when the write completes, is aborted or fails, 
 Deno.test("a write worker that cannot load says so (the writer then encodes on its own thread)", async () => {
   // A worker module that fails to load, as a missing one in a compiled executable does.
   const missing = new URL("data:application/javascript,throw new Error('not here')");
-  const worker = EncodeWorker.start("SNAPPY", "test", () => {}, missing);
+  const worker = EncodeWorker.start("SNAPPY", "test", () => {}, undefined, missing);
   ok(worker !== undefined);
   try {
     strictEqual(await worker.ready, false);
@@ -906,4 +906,79 @@ Deno.test({
       deepStrictEqual(await readBack(query, path), expected(events));
     });
   },
+});
+
+/** A pool that records, per write that took a worker from it, whether that worker was warm. */
+class RecordingWritePool extends WriteWorkerPool {
+  taken: (Worker | undefined)[] = [];
+  override take(): Worker | undefined {
+    const worker = super.take();
+    this.taken.push(worker);
+    return worker;
+  }
+}
+
+Deno.test("writes given a WriteWorkerPool reuse its warm worker from file to file and write the same bytes", async () => {
+  const pool = new RecordingWritePool();
+  try {
+    const one = await writeToBytes(mixedEvents(5_500), { rowGroupSize: 1_000 });
+    const first = await writeToBytes(mixedEvents(5_500), { rowGroupSize: 1_000, workerPool: pool });
+    strictEqual(pool.idle, 1);
+    const second = await writeToBytes(mixedEvents(5_500), {
+      rowGroupSize: 1_000,
+      workerPool: pool,
+    });
+    strictEqual(pool.idle, 1);
+    // The first write started a worker; the second took it back from the pool.
+    strictEqual(pool.taken.length, 2);
+    strictEqual(pool.taken[0], undefined);
+    ok(pool.taken[1] !== undefined);
+    for (const w of [first, second]) {
+      deepStrictEqual(w.summary, one.summary);
+      ok(
+        w.bytes.length === one.bytes.length && w.bytes.every((b, i) => b === one.bytes[i]),
+        "identical bytes",
+      );
+    }
+    // A file too small to start a worker leaves the pool as it was.
+    await writeToBytes(mixedEvents(100), { rowGroupSize: 1_000, workerPool: pool });
+    strictEqual(pool.taken.length, 2);
+    strictEqual(pool.idle, 1);
+  } finally {
+    pool.close();
+  }
+  strictEqual(pool.idle, 0);
+  await rejects(
+    writeToBytes(mixedEvents(10), { workerPool: pool }),
+    (e: Error) => e instanceof InvalidArgumentError && /pool is closed/.test(e.message),
+  );
+});
+
+Deno.test("an aborted write does not give its worker back to the pool", async () => {
+  const pool = new WriteWorkerPool();
+  try {
+    const controller = new AbortController();
+    let pulled = 0;
+    const source = function* (): Generator<Event> {
+      for (const e of manyEvents(20_000)) {
+        if (++pulled === 5_500) controller.abort(new Error("user cancelled"));
+        yield e;
+      }
+    };
+    await rejects(
+      writeEvents(source(), new WritableStream(), {
+        rowGroupSize: 1_000,
+        workerPool: pool,
+        signal: controller.signal,
+      }),
+      AbortedError,
+    );
+    strictEqual(pool.idle, 0);
+    // The pool still serves the next write.
+    await writeToBytes(mixedEvents(3_000), { rowGroupSize: 1_000, workerPool: pool });
+    strictEqual(pool.idle, 1);
+  } finally {
+    pool.close();
+  }
+  throws(() => new WriteWorkerPool({ size: -1 }), InvalidArgumentError);
 });

@@ -2,7 +2,8 @@
  * Benchmark of `writeEvents` (`@eventlake/parquet`), with its references measured in the same run:
  *
  * - `writeEvents` of N realistic events (random UUIDs, 3–6 keys per map) from JS objects to a file,
- *   on one thread (the default) and with its encoding worker (`worker: true`);
+ *   on one thread (the default), with a new encoding worker (`worker: true`) and with a warm one
+ *   from a `WriteWorkerPool` (a process writing many files);
  * - DuckDB's own `COPY (SELECT * FROM t) TO 'x.parquet' (FORMAT parquet)` of the same rows from an
  *   in-memory table, on 1 thread and on 2 (the native ceiling for this schema);
  * - hyparquet-writer used naively (`parquetWriteRows` fed the row objects) on 100k rows;
@@ -19,7 +20,7 @@ import process from "node:process";
 import { ByteWriter, parquetWriteRows } from "hyparquet-writer";
 import type { Event } from "@eventlake/schema";
 import { createEventGenerator } from "@eventlake/schema/testing";
-import { writeEvents, type WriteEventsOptions } from "@eventlake/parquet";
+import { writeEvents, type WriteEventsOptions, WriteWorkerPool } from "@eventlake/parquet";
 import { EVENT_SCHEMA } from "../../packages/parquet/_write_schema.ts";
 import { runChildMeasured } from "./_child.ts";
 import { targetVerdict } from "./_reference.ts";
@@ -185,6 +186,9 @@ export async function bench(options: ParquetWriteBenchOptions = {}): Promise<str
     for (let i = 0; i < pool.length; i++) pool[i] = viaJson(pool[i]);
     await timeWriteEvents(pool, 50_000, `${dir}/warm.parquet`);
     await timeWriteEvents(pool, 50_000, `${dir}/warm.parquet`, { worker: true });
+    // A write worker pool, warmed by one file of two row groups (its worker then stays warm).
+    const workers = new WriteWorkerPool();
+    await timeWriteEvents(pool, 200_000, `${dir}/warm.parquet`, { workerPool: workers });
     // Ours and DuckDB's one-thread COPY take turns, twice, and each keeps its faster run: the
     // machine's speed drifts by a quarter within minutes, and the ratio is what counts.
     let ours = await timeWriteEvents(pool, rows, `${dir}/ours.parquet`);
@@ -192,6 +196,7 @@ export async function bench(options: ParquetWriteBenchOptions = {}): Promise<str
     const copier = await duckdbCopier(`${dir}/ours.parquet`, dir);
     const duck = { one: { wall: 0, cpu: 0 }, two: { wall: 0, cpu: 0 } };
     let withWorker: Timing;
+    let pooled: Timing;
     try {
       await copier.copy(1); // warm-up
       duck.one = await copier.copy(1);
@@ -199,8 +204,15 @@ export async function bench(options: ParquetWriteBenchOptions = {}): Promise<str
       duck.one = best(duck.one, await copier.copy(1));
       withWorker = await timeWriteEvents(pool, rows, `${dir}/worker.parquet`, { worker: true });
       duck.two = await copier.copy(2);
+      pooled = await timeWriteEvents(pool, rows, `${dir}/pooled.parquet`, { workerPool: workers });
+      duck.two = best(duck.two, await copier.copy(2));
+      pooled = best(
+        pooled,
+        await timeWriteEvents(pool, rows, `${dir}/pooled.parquet`, { workerPool: workers }),
+      );
     } finally {
       copier.close();
+      workers.close();
     }
     const duckSize = (await Deno.stat(`${dir}/duckdb.parquet`)).size;
     const naive = await timeNaive(pool.slice(0, naiveRows));
@@ -222,12 +234,24 @@ export async function bench(options: ParquetWriteBenchOptions = {}): Promise<str
       `Events from \`createEventGenerator({ users: ${fmt(BENCH_USERS)} })\` (random UUIDs, ` +
       `3–6 keys per property map), cycling over ${fmt(POOL_SIZE)} pre-made objects; SNAPPY, ` +
       `row groups of 100,000. CPU = this process's user+system CPU seconds. \`writeEvents\` ` +
-      `(JSON objects) and DuckDB's one-thread COPY ran twice, alternately; each row is its faster run.`,
+      `(JSON objects) and DuckDB's one-thread COPY ran twice, alternately, and so did the ` +
+      `warm \`workerPool\` writes and DuckDB's two-thread COPY; each row is its faster run.`,
       "",
       "| writer | rows | wall s | rows/s | CPU s | rows/CPU-s | file MB | rows/s vs ours | rows/CPU-s vs ours |",
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       row("`writeEvents`, objects as parsed from JSON", rows, ours, mb(size)),
-      row("`writeEvents`, objects as parsed from JSON, `worker: true`", rows, withWorker, mb(size)),
+      row(
+        "`writeEvents`, objects as parsed from JSON, `worker: true` (a new worker)",
+        rows,
+        withWorker,
+        mb(size),
+      ),
+      row(
+        "`writeEvents`, objects as parsed from JSON, `workerPool` (a warm worker)",
+        rows,
+        pooled,
+        mb(size),
+      ),
       row("`writeEvents`, generator objects (rope strings)", rows, oursRope, mb(size)),
       row("DuckDB `COPY … TO parquet`, 1 thread", rows, duck.one, mb(duckSize)),
       row("DuckDB `COPY … TO parquet`, 2 threads", rows, duck.two, mb(duckSize)),
@@ -240,9 +264,19 @@ export async function bench(options: ParquetWriteBenchOptions = {}): Promise<str
         ((rows / ours.cpu) / (rows / duck.one.cpu)).toFixed(2)
       }×** by CPU time; ` +
       `with \`worker: true\` ÷ DuckDB 2 threads: ` +
-      `**${((rows / withWorker.wall) / (rows / duck.two.wall)).toFixed(2)}×** by wall clock.`,
+      `**${((rows / withWorker.wall) / (rows / duck.two.wall)).toFixed(2)}×**, with a warm ` +
+      `\`workerPool\`: **${
+        ((rows / pooled.wall) / (rows / duck.two.wall)).toFixed(2)
+      }×** by wall clock.`,
       "",
-      targetVerdict("`writeEvents`", rows / ours.wall, 300_000, rows / duck.one.wall),
+      targetVerdict("`writeEvents` (one thread)", rows / ours.wall, 300_000, rows / duck.one.wall),
+      "",
+      targetVerdict(
+        "`writeEvents` with a warm `workerPool` (two threads)",
+        rows / pooled.wall,
+        300_000,
+        rows / duck.one.wall,
+      ),
     ];
     if (rss !== undefined) {
       lines.push(
