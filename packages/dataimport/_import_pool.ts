@@ -41,7 +41,8 @@ const WORKER_URL = new URL("./_import_worker.ts", import.meta.url);
  * CPU-s warming up per 1,000,000 rows (its loops run in V8's slow tiers until optimized); a
  * pooled worker pays that once per process, so runs given a pool
  * (`RunImportOptions.workerPool`) import days of 200,000 to 1,999,999 rows on two threads by
- * default, where a one-shot run stays on its own thread.
+ * default. Without a pool, such a day takes two fresh workers only when some part needs the
+ * object path; a day wholly in the exact schema (the fast path) stays on the run's own thread.
  *
  * Idle workers keep their decode buffers (tens of MB each) and keep the process alive:
  * {@linkcode ImportWorkerPool.close} the pool when done (or `using pool = new ImportWorkerPool()`).

@@ -15,7 +15,7 @@
  * @example
  * ```ts
  * import { checkKey } from "@eventlake/storage";
- * console.log(checkKey("events/dt=2023-01-01/000000000000.parquet"));
+ * console.log(checkKey("events/dt=2023-01-01/000000000000.parquet")); // "events/dt=2023-01-01/000000000000.parquet"
  * ```
  *
  * @example Upload a local file and download it again
