@@ -315,6 +315,20 @@ export class ImportState {
     return new Set(rows.map((r) => r.date));
   }
 
+  /**
+   * Dates from `since` (inclusive) with a MISSING run of this job and no SUCCEEDED or PARTIAL
+   * one: days whose `_SUCCESS` had not come by the deadline, which the schedule imports if it
+   * comes later.
+   */
+  lateDates(jobId: string, since: string): string[] {
+    const rows = this.#db.prepare(
+      `SELECT date FROM runs WHERE job_id = ? AND date >= ? GROUP BY date
+       HAVING SUM(status = 'MISSING') > 0 AND SUM(status IN ('SUCCEEDED', 'PARTIAL')) = 0
+       ORDER BY date`,
+    ).all(jobId, since) as { date: string }[];
+    return rows.map((r) => r.date);
+  }
+
   /** Closes the database; this state's pending runs are failed by the next open. */
   close(): void {
     if (this.#closed) return;

@@ -9,7 +9,7 @@
  * @module
  */
 import { AbortedError, InvalidArgumentError, toEventlakeError } from "@eventlake/schema";
-import { checkPartitionDate } from "@eventlake/storage/partition";
+import { checkPartitionDate, partitionStatus } from "@eventlake/storage/partition";
 import { redactUrl } from "@eventlake/storage/url";
 import type { ImportJob, ImportState } from "./job.ts";
 import type { ImportSource, RunImportOptions, RunReport } from "./run.ts";
@@ -266,6 +266,10 @@ export function backfillJob(
  * Resolves when aborted. Without a `workerPool` it keeps one of its own (see
  * {@linkcode ImportWorkerPool}) while it runs.
  *
+ * A day reported MISSING (its `_SUCCESS` had not come by the deadline) is not given up: on each
+ * pass the schedule looks again at the job's MISSING days of the last `lateDays` days (default
+ * 7) and imports those whose partition is ready now.
+ *
  * @example
  * ```ts ignore
  * const stop = new AbortController();
@@ -274,8 +278,14 @@ export function backfillJob(
  */
 export async function runSchedule(
   state: ImportState,
-  options: JobRunOptions & { jobs?: readonly string[]; maxSleepMs?: number },
+  options: JobRunOptions & { jobs?: readonly string[]; maxSleepMs?: number; lateDays?: number },
 ): Promise<void> {
+  const lateDays = options.lateDays ?? DEFAULT_LATE_DAYS;
+  if (!Number.isSafeInteger(lateDays) || lateDays < 0 || lateDays > 366) {
+    throw new InvalidArgumentError(
+      `Invalid lateDays "${lateDays}": expected a whole number of days from 0 to 366`,
+    );
+  }
   const own = options.workerPool === undefined ? new ImportWorkerPool() : undefined;
   try {
     await scheduleLoop(state, { ...options, workerPool: options.workerPool ?? own });
@@ -286,7 +296,7 @@ export async function runSchedule(
 
 async function scheduleLoop(
   state: ImportState,
-  options: JobRunOptions & { jobs?: readonly string[]; maxSleepMs?: number },
+  options: JobRunOptions & { jobs?: readonly string[]; maxSleepMs?: number; lateDays?: number },
 ): Promise<void> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? abortableSleep;
@@ -304,6 +314,8 @@ async function scheduleLoop(
           void error;
         }
       }
+      if (signal?.aborted) return;
+      await importLateDays(state, job, options);
       let next = job.startDate;
       while (importDeadline(next, job) <= now()) next = addDays(next, 1);
       wake = Math.min(wake, importDeadline(next, job));
@@ -313,6 +325,50 @@ async function scheduleLoop(
       await sleep(wait, signal);
     } catch {
       return;
+    }
+  }
+}
+
+/** Days a MISSING day stays watched for a late `_SUCCESS` (see {@linkcode runSchedule}). */
+const DEFAULT_LATE_DAYS = 7;
+
+/**
+ * Imports the job's MISSING days of the last `lateDays` days whose partition is ready now. The
+ * source is opened only when there is such a day; a failure to look is left to the next pass.
+ */
+async function importLateDays(
+  state: ImportState,
+  job: ImportJob,
+  options: JobRunOptions & { lateDays?: number },
+): Promise<void> {
+  const now = options.now ?? Date.now;
+  const lateDays = options.lateDays ?? DEFAULT_LATE_DAYS;
+  if (lateDays === 0) return;
+  const today = localDate(now(), job.timeZone);
+  const late = state.lateDates(job.id, addDays(today, -lateDays));
+  if (late.length === 0) return;
+  const ready: string[] = [];
+  let stores: OpenedJobStores | undefined;
+  try {
+    stores = await options.open(job);
+    for (const date of late) {
+      const status = await partitionStatus(stores.source.store, stores.source.prefix, date, {
+        signal: options.signal,
+      });
+      if (status.state === "ready") ready.push(date);
+    }
+  } catch {
+    if (options.signal?.aborted) return;
+    // The source cannot be looked at now (credentials, network): the next pass tries again.
+  } finally {
+    await stores?.close().catch(() => {});
+  }
+  for (const date of ready) {
+    if (options.signal?.aborted) return;
+    try {
+      await runJob(state, job, date, { ...options, waitUntilDeadline: false });
+    } catch {
+      // Recorded as FAILED by runJob; the next pass looks again.
     }
   }
 }

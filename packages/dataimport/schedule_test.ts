@@ -145,6 +145,64 @@ Deno.test("runSchedule() catches up missed days once, skips finished ones, then 
   ok(state.finishedDates(job.id).has("2023-01-04"));
 });
 
+Deno.test("runSchedule() imports a MISSING day once its _SUCCESS comes late, within lateDays", async () => {
+  const { source, state, job, open } = setup();
+  await writeDay(source, "p/", "2023-01-01", [events(3, 1)]);
+  let clock = Date.UTC(2023, 0, 3, 7); // 01-02's deadline (01-03 06:00 UTC) has passed
+  const stop = new AbortController();
+  const ran: string[] = [];
+  const passes: (() => Promise<void>)[] = [
+    // After the first pass, day 02 arrives late.
+    () => writeDay(source, "p/", "2023-01-02", [events(4, 2, "2023-01-02")]),
+    () => Promise.resolve(),
+  ];
+  await runSchedule(state, {
+    open,
+    now: () => clock,
+    onReport: (r) => void ran.push(`${r.date}:${r.status}`),
+    sleep: async () => {
+      clock += 60_000;
+      const next = passes.shift();
+      if (next === undefined) stop.abort();
+      else await next();
+    },
+    signal: stop.signal,
+  });
+  // 01 imported, 02 MISSING at its deadline; the next pass finds 02 ready and imports it; the
+  // pass after that has nothing to do.
+  deepStrictEqual(ran, ["2023-01-01:SUCCEEDED", "2023-01-02:MISSING", "2023-01-02:SUCCEEDED"]);
+  deepStrictEqual(state.lateDates(job.id, "2023-01-01"), []);
+  strictEqual(state.getRun(state.listRuns({ job: "daily" })[0].runId).rowsAccepted, 4);
+});
+
+Deno.test("runSchedule() leaves a MISSING day older than lateDays, and refuses a bad lateDays", async () => {
+  const { source, state, job, open } = setup();
+  await runJob(state, job, "2023-01-01", { open, waitUntilDeadline: false });
+  deepStrictEqual(state.lateDates(job.id, "2023-01-01"), ["2023-01-01"]);
+  await writeDay(source, "p/", "2023-01-01", [events(3, 1)]);
+  const clock = Date.UTC(2023, 0, 10, 7); // 01-01 is 9 days back
+  const stop = new AbortController();
+  const ran: string[] = [];
+  await runSchedule(state, {
+    open,
+    now: () => clock,
+    lateDays: 3,
+    jobs: ["daily"],
+    onReport: (r) => void ran.push(`${r.date}:${r.status}`),
+    sleep: () => {
+      stop.abort();
+      return Promise.resolve();
+    },
+    signal: stop.signal,
+  });
+  // The catch-up ran 02..09 (all MISSING); 01, ready now but 9 days back, was not looked at.
+  ok(!ran.some((r) => r.startsWith("2023-01-01")), ran.join(","));
+  strictEqual(state.lateDates(job.id, "2023-01-01")[0], "2023-01-01");
+  for (const lateDays of [-1, 1.5, 400]) {
+    await rejects(runSchedule(state, { open, lateDays }), /lateDays/);
+  }
+});
+
 Deno.test("runJob() records a failed run with its source and lake URLs redacted", async () => {
   const { source, lake, state, job } = setup();
   await writeDay(source, "p/", "2023-01-01", [events(2, 1)]);

@@ -92,6 +92,11 @@ export const IMPORT_OPTIONS = {
     description: "backfill: days at a time (default 2)",
     valueName: "n",
   },
+  "late-days": {
+    type: "string",
+    description: "schedule: days a MISSING day is watched for a late _SUCCESS (default 7)",
+    valueName: "n",
+  },
   run: { type: "string", description: "status: show one run's full report", valueName: "id" },
   limit: { type: "string", description: "status: runs to list (default 20)", valueName: "n" },
   "s3-endpoint": {
@@ -594,6 +599,7 @@ async function scheduleAction(context: CommandContext): Promise<number> {
     );
     await runSchedule(state, {
       jobs: job ? [job] : undefined,
+      lateDays: int(context, "late-days", 0, 366),
       open: (j) => openStores(context, j.sourceUrl, j.lakeUrl ?? lakeUrl, j.sourceOptions),
       onReport: (r) => context.log(reportLine(r)),
       signal: context.signal,

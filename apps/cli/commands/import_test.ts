@@ -153,6 +153,9 @@ Deno.test("eventlake import refuses unknown actions, missing flags and credentia
     io = memoryIo({ env });
     strictEqual(await run(["import", "check", "--source", "s3://AKIA:secret@bucket/p"], io), 2);
     ok(!io.stderrText().includes("secret"), io.stderrText());
+    io = memoryIo({ env });
+    strictEqual(await run(["import", "schedule", "--late-days", "seven"], io), 2);
+    ok(io.stderrText().includes(`"--late-days" must be a whole number`), io.stderrText());
   });
 });
 
