@@ -250,7 +250,9 @@ export class TranscodeFile {
    * call it when no group or id of this file is used any more.
    */
   release(): void {
-    releaseBuffers([...this.#buffers ?? [], ...this.#idBuffers ? [this.#idBuffers] : []]);
+    const slotted: [number, ChunkBuffers][] = (this.#buffers ?? []).map((b, l) => [l + 1, b]);
+    if (this.#idBuffers !== undefined) slotted.push([0, this.#idBuffers]);
+    releaseBuffers(slotted);
     // Not while a fetch (one abandoned by a caller that fell back) may still write into it.
     if (this.#raw !== undefined && !this.#fetching && rawPool.length === 0) {
       rawPool.push(this.#raw);
@@ -320,7 +322,7 @@ export class TranscodeFile {
         leaf,
         meta,
         0,
-        this.#idBuffers ??= takeBuffers(),
+        this.#idBuffers ??= takeBuffers(0),
       );
     } catch {
       return false;
@@ -363,7 +365,7 @@ export class TranscodeFile {
           out.leaf,
           meta,
           width,
-          (this.#buffers ??= this.#leaves.map(() => takeBuffers()))[l],
+          (this.#buffers ??= this.#leaves.map((_, i) => takeBuffers(i + 1)))[l],
         );
         if (chunk === undefined) return undefined;
         chunks.push(chunk);

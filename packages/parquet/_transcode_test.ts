@@ -4,6 +4,7 @@ import { generateEvents } from "@eventlake/schema/testing";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { bytesSource, readEvents, writeEvents } from "./mod.ts";
 import { openTranscode, TranscodeWriter } from "./_transcode.ts";
+import { releaseBuffers, takeBuffers } from "./_transcode_chunk.ts";
 import { dataPageCompression } from "./_test_pages.ts";
 import { type PageHeader, parquetMetadata } from "hyparquet";
 import { parquetHeader } from "hyparquet/src/column.js";
@@ -319,4 +320,16 @@ Deno.test("transcoding a one-entry dictionary written with bit width 0 (as parqu
     back.slice(0, 900).map((e) => e.event_key),
     events.slice(0, 1000).filter((_, r) => keep(r)).map((e) => e.event_key),
   );
+});
+
+Deno.test("decode buffers go back to their leaf's slot, so each serves one leaf from file to file", () => {
+  const [a, b, c] = [takeBuffers(1), takeBuffers(2), takeBuffers(0)];
+  ok(a !== b && b !== c);
+  releaseBuffers([[1, a], [2, b], [0, c]]);
+  // Taken in another order, each slot still gives its own buffers.
+  strictEqual(takeBuffers(2), b);
+  strictEqual(takeBuffers(0), c);
+  strictEqual(takeBuffers(1), a);
+  // An empty slot gives new buffers.
+  ok(![a, b, c].includes(takeBuffers(1)));
 });
