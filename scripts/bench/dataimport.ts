@@ -309,9 +309,9 @@ export async function bench(options: DataImportBenchOptions = {}): Promise<strin
         `Peak RSS importing a ${fmt(rssRows)}-row day in a child process (\`/usr/bin/time -v\`): ` +
           `${options.rssWorkers !== undefined ? `${options.rssWorkers} worker(s): ` : ""}**${
             (rss.rss / 2 ** 20).toFixed(0)
-          } MB** (target < 500 MB: ${rss.rss < 500 * 2 ** 20 ? "met" : "**not met**"}), ${
-            rss.seconds.toFixed(1)
-          } s, ${fmt(rssRows / rss.seconds)} rows/s, ` +
+          } MiB** = ${(rss.rss / 1e6).toFixed(0)} MB (target < 500 MB: ${
+            rss.rss < 500e6 ? "met" : "**not met**"
+          }), ${rss.seconds.toFixed(1)} s, ${fmt(rssRows / rss.seconds)} rows/s, ` +
           `${fmt(rss.report.rowsAccepted)} accepted (fast path ${
             fmt(rss.report.timings.fastPathRows ?? 0)
           } rows, object path ${fmt(rss.report.timings.objectPathRows ?? 0)}).`,
