@@ -27,14 +27,14 @@
  * one make the run `PARTIAL`. A failed or aborted run leaves the lake's previous day intact.
  *
  * Memory (peak RSS of `scripts/bench/dataimport.ts --rss-rows 10000000`, a 10,000,000-row day in
- * 100,000-row source groups taking the fast path, Nov 2026, busy 2-core machine): 521 MB
- * in-thread (`workers: 1`), about 670 MB with two workers (each holds its own decode buffers);
- * the object path peaked at 757 MB in-thread and 1,068 MB with two workers. What remains: the
- * id set (about 20 bytes per row of the day: 200 MB), the loaded modules (about 60 MB), one
- * source row group decoded into buffers reused from group to group plus the next group being
- * fetched (about 130 MB of buffers, garbage not yet collected included), and memory glibc's
- * allocator keeps after large buffers are freed (about 45 MB: with `MALLOC_MMAP_THRESHOLD_=131072`
- * in the environment the same in-thread import peaked at 478-506 MB). Deno workers take no
+ * 100,000-row source groups taking the fast path, Nov 2026, idle 2-core machine): 447 MiB
+ * in-thread (`workers: 1`, the default for such a day); two workers hold their own decode
+ * buffers (about 670 MB measured earlier); the object path peaked at 757 MB in-thread. What
+ * remains: the id set (about 20 bytes per row of the day: 191 MiB), the loaded modules (about
+ * 60 MB), one source row group decoded into buffers kept per leaf from group to group plus the
+ * next group being fetched (about 115 MiB), the V8 heap (about 45 MiB) and memory glibc's
+ * allocator keeps after large buffers are freed (`MALLOC_MMAP_THRESHOLD_=65536` in the
+ * environment saves about 20 MB more). Deno workers take no
  * `resourceLimits`, and a V8 heap cap set at run time (`node:v8` `setFlagsFromString`) has no
  * effect.
  *
@@ -260,7 +260,8 @@ const WORKER_MIN_ROWS = 200_000;
  * Rows from which a day is imported in one thread by default: each worker holds its own decode
  * buffers (about 130 MB for two) while the id set grows with the day (200 MB at 10,000,000
  * rows), so for large days memory, not time, is what binds. Measured Nov 2026 on a busy 2-core
- * machine: a 10,000,000-row day peaked at 521 MB in-thread and about 670 MB with two workers.
+ * machine: a 10,000,000-row day peaked at 521 MB in-thread (447 MiB since the per-leaf buffer
+ * slots) and about 670 MB with two workers.
  */
 const WORKER_MAX_ROWS = 2_000_000;
 
