@@ -243,8 +243,11 @@ export class DuckDbEngine implements QueryEngine {
   readonly #catalogs = new Set<string>();
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #open = new Set<DuckDBConnection>();
+  /** DuckDB calls running on its threads: {@linkcode DuckDbEngine.close} waits for them. */
+  readonly #inflight = new Set<Promise<unknown>>();
   #seq = 0;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   /** Use {@linkcode createDuckDbEngine}. */
   constructor(
@@ -268,9 +271,12 @@ export class DuckDbEngine implements QueryEngine {
     const { signal } = context;
     if (signal.aborted) throw new AbortedError("Query was aborted before it started");
     const startedAt = performance.now();
-    const conn = await this.#instance.connect();
+    const conn = await this.#op(() => this.#instance.connect());
     this.#open.add(conn);
-    const interrupt = () => conn.interrupt();
+    // Never into a connection close() has freed.
+    const interrupt = () => {
+      if (this.#open.has(conn)) conn.interrupt();
+    };
     signal.addEventListener("abort", interrupt, { once: true });
     let handedOver = false;
     let progressTimer: ReturnType<typeof setInterval> | undefined;
@@ -330,10 +336,12 @@ export class DuckDbEngine implements QueryEngine {
       if (defaultSource) {
         const database = context.database ??
           (defaultSource.type === "DATA_CATALOG" ? "default" : undefined);
-        await conn.run(
-          database === undefined
-            ? `USE ${qi(defaultSource.name)}`
-            : `USE ${qi(defaultSource.name)}.${qi(database)}`,
+        await this.#op(() =>
+          conn.run(
+            database === undefined
+              ? `USE ${qi(defaultSource.name)}`
+              : `USE ${qi(defaultSource.name)}.${qi(database)}`,
+          )
         );
       }
       // DuckDB's own ::VARCHAR rendering of every value, on DuckDB's canonical text of the query.
@@ -342,15 +350,17 @@ export class DuckDbEngine implements QueryEngine {
         `SELECT json_deserialize_sql(${ql(serialized)}::JSON)`,
       );
       // Query progress is tracked only with the progress bar on (never printed here).
-      await conn.run(
-        `SET enable_profiling = 'json'; SET profiling_output = ${ql(profilePath)}; ` +
-          `SET custom_profiling_settings = ${ql(PROFILE_SETTINGS)}; ` +
-          "SET enable_progress_bar = true; SET enable_progress_bar_print = false; " +
-          "SET progress_bar_time = 0",
+      await this.#op(() =>
+        conn.run(
+          `SET enable_profiling = 'json'; SET profiling_output = ${ql(profilePath)}; ` +
+            `SET custom_profiling_settings = ${ql(PROFILE_SETTINGS)}; ` +
+            "SET enable_progress_bar = true; SET enable_progress_bar_print = false; " +
+            "SET progress_bar_time = 0",
+        )
       );
       const stats: EngineStats = { progressPercentage: 0 };
       const start = async () => {
-        const typed = await conn.prepare(sql);
+        const typed = await this.#op(() => conn.prepare(sql));
         const columns: ColumnInfo[] = [];
         for (let i = 0; i < typed.columnCount; i++) {
           columns.push({
@@ -359,13 +369,16 @@ export class DuckDbEngine implements QueryEngine {
           });
         }
         typed.destroySync();
-        const prepared = await conn.prepare(
-          `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${canonical}\n) AS "__eventlake_result"`,
+        const prepared = await this.#op(() =>
+          conn.prepare(
+            `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${canonical}\n) AS "__eventlake_result"`,
+          )
         );
         if (signal.aborted) throw signal.reason;
         // An aggregate does most of its work inside stream(): poll progress from here on.
         clearInterval(progressTimer);
         progressTimer = setInterval(() => {
+          if (!this.#open.has(conn)) return; // closed: no call into a freed connection
           try {
             const p = conn.progress.percentage;
             if (p >= 0) {
@@ -376,7 +389,7 @@ export class DuckDbEngine implements QueryEngine {
             // progress is advisory
           }
         }, this.#progressMs);
-        return { columns, result: await prepared.stream() };
+        return { columns, result: await this.#op(() => prepared.stream()) };
       };
       let started: Awaited<ReturnType<typeof start>>;
       try {
@@ -409,7 +422,7 @@ export class DuckDbEngine implements QueryEngine {
       let pulled = false;
       const cleanUp = () => {
         clearInterval(timer);
-        conn.interrupt();
+        interrupt();
         signal.removeEventListener("abort", interrupt);
         this.#release(conn);
         rm(profilePath, { force: true }).catch(() => {});
@@ -459,7 +472,7 @@ export class DuckDbEngine implements QueryEngine {
       for (;;) {
         let chunk;
         try {
-          chunk = await result.fetchChunk();
+          chunk = await this.#op(() => result.fetchChunk());
         } catch (e) {
           if (o.signal.aborted) throw abortError(o.signal);
           throw mapDuckDbError(e);
@@ -552,10 +565,12 @@ export class DuckDbEngine implements QueryEngine {
     const dtOf = (path: string) => /\/dt=([^/]+)\//.exec(path)?.[1];
     const days = [...new Set(all.map(([path]) => dtOf(path)).filter((d) => d !== undefined))];
     try {
-      const reader = await this.#admin.runAndReadAll(
-        `SELECT dt FROM (VALUES ${
-          days.map((d) => `(${ql(d)})`).join(", ")
-        }) AS t(dt) WHERE ${filter}`,
+      const reader = await this.#op(() =>
+        this.#admin.runAndReadAll(
+          `SELECT dt FROM (VALUES ${
+            days.map((d) => `(${ql(d)})`).join(", ")
+          }) AS t(dt) WHERE ${filter}`,
+        )
       );
       const passing = new Set(reader.getRows().map((row) => String(row[0])));
       const files = all.filter(([path]) => passing.has(dtOf(path) ?? ""));
@@ -573,6 +588,20 @@ export class DuckDbEngine implements QueryEngine {
       /IO Error: (No files found|Cannot open file)/i.test(message);
   }
 
+  /**
+   * Starts one asynchronous DuckDB call, unless the engine is closing, and tracks it until it
+   * settles: `close()` frees connections only once none runs on DuckDB's threads (freeing a
+   * connection under a running prepare crashed the process).
+   */
+  #op<T>(start: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new UnavailableError("DuckDB engine is closed"));
+    const running = start();
+    this.#inflight.add(running);
+    const settled = () => void this.#inflight.delete(running);
+    running.then(settled, settled);
+    return running;
+  }
+
   #release(conn: DuckDBConnection): void {
     if (!this.#open.delete(conn)) return;
     try {
@@ -583,7 +612,7 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   async #scalar(conn: DuckDBConnection, sql: string): Promise<string> {
-    const reader = await conn.runAndReadAll(sql);
+    const reader = await this.#op(() => conn.runAndReadAll(sql));
     return String(reader.getRows()[0][0]);
   }
 
@@ -621,9 +650,13 @@ export class DuckDbEngine implements QueryEngine {
     if (!this.#catalogs.has(source.name)) {
       await this.#locked(`catalog:${source.name}`, async () => {
         if (this.#catalogs.has(source.name)) return;
-        await this.#admin.run(`ATTACH IF NOT EXISTS ':memory:' AS ${qi(source.name)}`);
+        await this.#op(() =>
+          this.#admin.run(`ATTACH IF NOT EXISTS ':memory:' AS ${qi(source.name)}`)
+        );
         if (source.type === "DATA_CATALOG") {
-          await this.#admin.run(`CREATE SCHEMA IF NOT EXISTS ${qi(source.name)}."default"`);
+          await this.#op(() =>
+            this.#admin.run(`CREATE SCHEMA IF NOT EXISTS ${qi(source.name)}."default"`)
+          );
           await this.#loadLakeCatalog(source.name);
         }
         this.#catalogs.add(source.name);
@@ -631,7 +664,9 @@ export class DuckDbEngine implements QueryEngine {
     }
     if (database !== undefined) {
       // USE of a database whose first table has not landed yet still works (and lists nothing).
-      await this.#admin.run(`CREATE SCHEMA IF NOT EXISTS ${qi(source.name)}.${qi(database)}`);
+      await this.#op(() =>
+        this.#admin.run(`CREATE SCHEMA IF NOT EXISTS ${qi(source.name)}.${qi(database)}`)
+      );
     }
   }
 
@@ -682,14 +717,18 @@ export class DuckDbEngine implements QueryEngine {
         for (const file of manifest?.files ?? []) files.set(`${prefix}${file.key}`, file.bytes);
       }
       if (files.size === 0) {
-        await this.#admin.run(`DROP VIEW IF EXISTS ${target}`);
+        await this.#op(() => this.#admin.run(`DROP VIEW IF EXISTS ${target}`));
       } else {
-        await this.#admin.run(
-          `CREATE SCHEMA IF NOT EXISTS ${qi(ref.dataSource)}.${qi(ref.database)}`,
+        await this.#op(() =>
+          this.#admin.run(
+            `CREATE SCHEMA IF NOT EXISTS ${qi(ref.dataSource)}.${qi(ref.database)}`,
+          )
         );
         const list = [...files.keys()].map(ql).join(", ");
-        await this.#admin.run(
-          `CREATE OR REPLACE VIEW ${target} AS SELECT * FROM read_parquet([${list}], hive_partitioning = true, hive_types = {'dt': VARCHAR})`,
+        await this.#op(() =>
+          this.#admin.run(
+            `CREATE OR REPLACE VIEW ${target} AS SELECT * FROM read_parquet([${list}], hive_partitioning = true, hive_types = {'dt': VARCHAR})`,
+          )
         );
       }
       this.#tables.set(key, { token, stale: false, files });
@@ -709,15 +748,19 @@ export class DuckDbEngine implements QueryEngine {
       signal,
     });
     const temp = `__mysql__${source.name}__${database}__${table}`;
-    await conn.run(
-      `CREATE OR REPLACE TEMP TABLE ${qi(temp)} (${
-        reader.columns.map((c) => `${qi(c.name)} ${c.duckdbType}`).join(", ")
-      })`,
+    await this.#op(() =>
+      conn.run(
+        `CREATE OR REPLACE TEMP TABLE ${qi(temp)} (${
+          reader.columns.map((c) => `${qi(c.name)} ${c.duckdbType}`).join(", ")
+        })`,
+      )
     );
-    const appender = await conn.createAppender(temp, "main", "temp");
+    const appender = await this.#op(() => conn.createAppender(temp, "main", "temp"));
     let bytes = 0;
     try {
       for await (const batch of reader.rows) {
+        // The appender writes into the connection synchronously: not once close() freed it.
+        if (!this.#open.has(conn)) throw new UnavailableError("DuckDB engine is closed");
         for (const row of batch) {
           for (const value of row) {
             if (value === null) appender.appendNull();
@@ -739,11 +782,15 @@ export class DuckDbEngine implements QueryEngine {
     }
     await this.#locked(`mysql:${source.name}.${database}.${table}`, async () => {
       // Created from this connection: the view binds against its own temp table.
-      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${qi(source.name)}.${qi(database)}`);
-      await conn.run(
-        `CREATE OR REPLACE VIEW ${qi(source.name)}.${qi(database)}.${
-          qi(table)
-        } AS SELECT * FROM temp.main.${qi(temp)}`,
+      await this.#op(() =>
+        conn.run(`CREATE SCHEMA IF NOT EXISTS ${qi(source.name)}.${qi(database)}`)
+      );
+      await this.#op(() =>
+        conn.run(
+          `CREATE OR REPLACE VIEW ${qi(source.name)}.${qi(database)}.${
+            qi(table)
+          } AS SELECT * FROM temp.main.${qi(temp)}`,
+        )
       );
     });
     return bytes;
@@ -763,25 +810,31 @@ export class DuckDbEngine implements QueryEngine {
     if (state) state.stale = true;
   }
 
-  /** Interrupts running queries and closes the DuckDB instance. */
+  /**
+   * Interrupts running queries and closes the DuckDB instance, once every DuckDB call still
+   * running has returned (they fail fast once interrupted); later calls are refused.
+   */
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
-    for (const conn of [...this.#open]) {
+    for (const conn of this.#open) {
       try {
         conn.interrupt();
       } catch {
         // ignore
       }
-      this.#release(conn);
     }
-    try {
-      this.#admin.closeSync();
-      this.#instance.closeSync();
-    } catch (e) {
-      return Promise.reject(toEventlakeError(e));
-    }
-    return Promise.resolve();
+    this.#closing = (async () => {
+      while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+      for (const conn of [...this.#open]) this.#release(conn);
+      try {
+        this.#admin.closeSync();
+        this.#instance.closeSync();
+      } catch (e) {
+        throw toEventlakeError(e);
+      }
+    })();
+    return this.#closing;
   }
 }
 

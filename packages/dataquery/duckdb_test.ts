@@ -392,3 +392,39 @@ Deno.test("DuckDbEngine.execute() retries once when a landing replaced a day's f
     ]]);
   });
 });
+
+Deno.test("DuckDbEngine.close() while queries are being prepared, run and read waits for DuckDB's calls and refuses later ones", async () => {
+  // Freeing a connection under a running prepare crashed the whole process (a segfault in
+  // DuckDB's ClientContext::LockContext): close() must wait for the calls in flight.
+  for (let round = 0; round < 12; round++) {
+    const home = await Deno.makeTempDir({ prefix: "eventlake-duckdb-close-" });
+    const engine = await createDuckDbEngine({ home, threads: 2 });
+    try {
+      const outcomes = Array.from({ length: 6 }, (_, i) =>
+        (async () => {
+          const result = await engine.execute(
+            i % 2 === 0 ? "SELECT 42 AS answer" : "SELECT sum(i) FROM range(3000000) t(i)",
+            { dataSources: LAKE, signal: new AbortController().signal },
+          );
+          for await (const _ of result.rows) { /* drain */ }
+          return "finished";
+        })().catch((e: unknown) => (e as Error).name));
+      // Close at a different point of the queries' lives in each round.
+      await new Promise((r) => setTimeout(r, round * 3));
+      await engine.close();
+      for (const outcome of await Promise.all(outcomes)) {
+        ok(
+          ["finished", "UnavailableError", "AbortedError"].includes(outcome),
+          String(outcome),
+        );
+      }
+      await rejects(
+        engine.execute("SELECT 1", { dataSources: LAKE, signal: new AbortController().signal }),
+        (e: Error) => e.name === "UnavailableError",
+      );
+    } finally {
+      await engine.close();
+      await Deno.remove(home, { recursive: true });
+    }
+  }
+});
