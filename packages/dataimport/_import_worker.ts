@@ -188,6 +188,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
           variants: [...c.variants],
           files: c.files,
         });
+        // A pooled worker waits for its next run: let go of this day's id set and reports.
+        if (ctx === c) ctx = undefined;
       }).catch(fail);
       return;
   }
