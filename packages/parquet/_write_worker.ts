@@ -43,6 +43,8 @@ self.onmessage = (event: MessageEvent<ToEncoder>) => {
       take();
       const bytes = enc.finish();
       take();
+      // A pooled worker waits for its next file: let go of this one's buffers and footer.
+      encoder = undefined;
       self.postMessage({ t: "finished", chunks, bytes }, transfer());
     }
   } catch (error) {
