@@ -20,6 +20,7 @@ import { writePageHeader } from "hyparquet-writer/src/datapage.js";
 import { writeMetadata } from "hyparquet-writer/src/metadata.js";
 import { Bytes } from "./_write_bytes.ts";
 import { snappyCompressInto } from "./_write_snappy.ts";
+import { concat } from "./_test_files.ts";
 
 /** Options of {@linkcode toDataPageV1}. */
 export interface ToDataPageV1Options {
@@ -223,14 +224,4 @@ function v1Levels(levels: Uint8Array, count: number, max: number): Uint8Array[] 
   const length = new Uint8Array(4);
   new DataView(length.buffer).setUint32(0, runs.length, true);
   return [length, runs];
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

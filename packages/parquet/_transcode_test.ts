@@ -1,68 +1,18 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { Event } from "@eventlake/schema";
 import { generateEvents } from "@eventlake/schema/testing";
-import { DuckDBInstance } from "@duckdb/node-api";
-import { bytesSource, readEvents, writeEvents } from "./mod.ts";
+import { bytesSource } from "./mod.ts";
 import { openTranscode, TranscodeWriter } from "./_transcode.ts";
 import { releaseBuffers, takeBuffers } from "./_transcode_chunk.ts";
-import { dataPageCompression } from "./_test_pages.ts";
-import { type PageHeader, parquetMetadata } from "hyparquet";
-import { parquetHeader } from "hyparquet/src/column.js";
-
-async function toBytes(
-  events: Event[],
-  options: { rowGroupSize?: number; compression?: "SNAPPY" | "UNCOMPRESSED" } = {},
-): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  await writeEvents(events, new WritableStream({ write: (c) => void chunks.push(c) }), options);
-  return concat(chunks);
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-async function readAll(bytes: Uint8Array): Promise<Event[]> {
-  const out: Event[] = [];
-  for await (const e of readEvents(bytesSource(bytes))) out.push(e);
-  return out;
-}
-
-/** Transcodes every row group of `bytes`, keeping rows for which `keep(row)` is true. */
-async function transcode(
-  bytes: Uint8Array,
-  keep: (row: number) => boolean,
-): Promise<{ bytes: Uint8Array; fallbacks: number }> {
-  const source = bytesSource(bytes);
-  const file = await openTranscode(source);
-  ok(file, "the file is in the exact schema");
-  const chunks: Uint8Array[] = [];
-  const writer = new TranscodeWriter(new WritableStream({ write: (c) => void chunks.push(c) }));
-  let start = 0;
-  let fallbacks = 0;
-  for (let g = 0; g < file.rowGroups; g++) {
-    const group = file.decode(g, await file.fetch(source, g));
-    const rows = file.rows(g);
-    if (group === undefined) {
-      fallbacks++;
-      start += rows;
-      continue;
-    }
-    const mask = new Uint8Array(rows);
-    let kept = 0;
-    for (let r = 0; r < rows; r++) if (keep(start + r)) kept += mask[r] = 1;
-    if (kept > 0) await writer.append(kept, group.encode(mask, kept));
-    start += rows;
-  }
-  await writer.close();
-  return { bytes: concat(chunks), fallbacks };
-}
+import {
+  concat,
+  dataPageCompression,
+  pagesOf,
+  readAll,
+  toBytes,
+  transcode,
+  withDuckDb,
+} from "./_test_files.ts";
 
 Deno.test("transcoding with a keep-mask gives the kept rows, in order, with exact values", async () => {
   const events = generateEvents(3000, { seed: 7 });
@@ -119,30 +69,18 @@ Deno.test("DuckDB reads a transcoded file with the same rows and statistics it c
   const events = generateEvents(2000, { seed: 11 });
   const source = await toBytes(events, { rowGroupSize: 500 });
   const { bytes } = await transcode(source, (r) => r % 3 !== 0);
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeFile(`${dir}/t.parquet`, bytes);
-    const db = await DuckDBInstance.create(":memory:", {
-      home_directory: dir,
-      extension_directory: `${dir}/ext`,
-    });
-    const conn = await db.connect();
-    const reader = await conn.runAndReadAll(
+  await withDuckDb({ "t.parquet": bytes }, async (query, dir) => {
+    const [[count, , , distinct]] = await query(
       `SELECT count(*), sum(metric_value)::VARCHAR, min(ts)::VARCHAR, count(DISTINCT insert_id) FROM '${dir}/t.parquet'`,
     );
-    const [count, , , distinct] = reader.getRows()[0];
     const kept = events.filter((_, r) => r % 3 !== 0);
     strictEqual(Number(count), kept.length);
     strictEqual(Number(distinct), kept.length);
-    const pruned = await conn.runAndReadAll(
+    const pruned = await query(
       `SELECT count(*) FROM '${dir}/t.parquet' WHERE insert_id = '${kept[10].insert_id}'`,
     );
-    strictEqual(Number(pruned.getRows()[0][0]), 1);
-    conn.closeSync();
-    db.closeSync();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    strictEqual(Number(pruned[0][0]), 1);
+  });
 });
 
 Deno.test("pages Snappy cannot shrink are stored uncompressed; DuckDB and readEvents read them", async () => {
@@ -158,26 +96,12 @@ Deno.test("pages Snappy cannot shrink are stored uncompressed; DuckDB and readEv
     deepStrictEqual(flags, [true]);
   }
   deepStrictEqual(await readAll(bytes), (await readAll(source)).filter((_, r) => keep(r)));
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeFile(`${dir}/t.parquet`, bytes);
-    const db = await DuckDBInstance.create(":memory:", {
-      home_directory: dir,
-      extension_directory: `${dir}/ext`,
-    });
-    const conn = await db.connect();
-    const reader = await conn.runAndReadAll(
+  await withDuckDb({ "t.parquet": bytes }, async (query, dir) => {
+    const rows = await query(
       `SELECT insert_id, list_extract(map_extract(identifiers, 'id'), 1) FROM '${dir}/t.parquet' ORDER BY file_row_number`,
     );
-    deepStrictEqual(
-      reader.getRows().map(([id, user]) => [id, user]),
-      kept.map((e) => [e.insert_id, e.identifiers.id]),
-    );
-    conn.closeSync();
-    db.closeSync();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    deepStrictEqual(rows, kept.map((e) => [e.insert_id, e.identifiers.id]));
+  });
 });
 
 Deno.test("a decoded group keeps its values after the next fetch overwrites the reused raw buffer", async () => {
@@ -232,28 +156,12 @@ function eventKeyIndices(
   bytes: Uint8Array,
   group: number,
 ): { start: number; end: number; count: number } {
-  const meta = parquetMetadata(
-    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer,
+  const pages = [...pagesOf(bytes)].filter((p) =>
+    p.group === group && p.column === "event_key" && p.header.data_page_header_v2 !== undefined
   );
-  const chunk = meta.row_groups[group].columns.find((c) =>
-    c.meta_data!.path_in_schema.join(".") === "event_key"
-  );
-  ok(chunk, `row group ${group} has an event_key chunk`);
-  const m = chunk.meta_data!;
-  strictEqual(m.codec, "UNCOMPRESSED");
-  const first = Number(m.dictionary_page_offset ?? m.data_page_offset);
-  const reader = {
-    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length),
-    offset: first,
-  };
-  const pages: { header: PageHeader; body: number }[] = [];
-  while (reader.offset < first + Number(m.total_compressed_size)) {
-    const header: PageHeader = parquetHeader(reader);
-    if (header.data_page_header_v2) pages.push({ header, body: reader.offset });
-    reader.offset += header.compressed_page_size;
-  }
   strictEqual(pages.length, 1, `one data page in row group ${group}'s event_key chunk`);
-  const { header, body } = pages[0];
+  const { header, body, meta } = pages[0];
+  strictEqual(meta.codec, "UNCOMPRESSED");
   const v2 = header.data_page_header_v2!;
   strictEqual(v2.encoding, "RLE_DICTIONARY");
   return {
@@ -292,23 +200,10 @@ Deno.test("transcoding a one-entry dictionary written with bit width 0 (as parqu
   strictEqual(source[rewritten.start], 0, "the page's indices have bit width 0");
   // DuckDB and the object path read the rewritten file as before.
   deepStrictEqual(await readAll(source), expected);
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeFile(`${dir}/w0.parquet`, source);
-    const db = await DuckDBInstance.create(":memory:", {
-      home_directory: dir,
-      extension_directory: `${dir}/ext`,
-    });
-    const conn = await db.connect();
-    const reader = await conn.runAndReadAll(
-      `SELECT event_key FROM '${dir}/w0.parquet' ORDER BY file_row_number`,
-    );
-    deepStrictEqual(reader.getRows().map(([key]) => key), events.map((e) => e.event_key));
-    conn.closeSync();
-    db.closeSync();
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await withDuckDb({ "w0.parquet": source }, async (query, dir) => {
+    const rows = await query(`SELECT event_key FROM '${dir}/w0.parquet' ORDER BY file_row_number`);
+    deepStrictEqual(rows.map(([key]) => key), events.map((e) => e.event_key));
+  });
   // Group 1 decodes into the index buffer group 0 filled with its varied indices.
   const keep = (r: number) => r % 10 !== 0;
   const { bytes, fallbacks } = await transcode(source, keep);

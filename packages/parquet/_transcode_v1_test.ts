@@ -1,94 +1,18 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import type { Event } from "@eventlake/schema";
 import { generateEvents } from "@eventlake/schema/testing";
-import { DuckDBInstance } from "@duckdb/node-api";
-import { type PageHeader, parquetMetadata } from "hyparquet";
-import { parquetHeader } from "hyparquet/src/column.js";
-import { bytesSource, readEvents, writeEvents } from "./mod.ts";
-import { openTranscode, TranscodeWriter } from "./_transcode.ts";
+import { bytesSource } from "./mod.ts";
+import { openTranscode } from "./_transcode.ts";
 import { toDataPageV1 } from "./_test_v1.ts";
-
-type Codec = "SNAPPY" | "UNCOMPRESSED";
-
-async function toBytes(
-  events: Event[],
-  options: { rowGroupSize?: number; compression?: Codec } = {},
-): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  await writeEvents(events, new WritableStream({ write: (c) => void chunks.push(c) }), options);
-  return concat(chunks);
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
-async function readAll(bytes: Uint8Array): Promise<Event[]> {
-  const out: Event[] = [];
-  for await (const e of readEvents(bytesSource(bytes))) out.push(e);
-  return out;
-}
-
-/** Transcodes every row group of `bytes`, keeping rows for which `keep(row)` is true. */
-async function transcode(
-  bytes: Uint8Array,
-  keep: (row: number) => boolean,
-): Promise<{ bytes: Uint8Array; fallbacks: number }> {
-  const source = bytesSource(bytes);
-  const file = await openTranscode(source);
-  ok(file, "the file is in the exact schema");
-  const chunks: Uint8Array[] = [];
-  const writer = new TranscodeWriter(new WritableStream({ write: (c) => void chunks.push(c) }));
-  let start = 0;
-  let fallbacks = 0;
-  for (let g = 0; g < file.rowGroups; g++) {
-    const group = file.decode(g, await file.fetch(source, g));
-    const rows = file.rows(g);
-    if (group === undefined) {
-      fallbacks++;
-      start += rows;
-      continue;
-    }
-    const mask = new Uint8Array(rows);
-    let kept = 0;
-    for (let r = 0; r < rows; r++) if (keep(start + r)) kept += mask[r] = 1;
-    if (kept > 0) await writer.append(kept, group.encode(mask, kept));
-    start += rows;
-  }
-  await writer.close();
-  file.release();
-  return { bytes: concat(chunks), fallbacks };
-}
+import { pagesOf, readAll, toBytes, transcode, withDuckDb } from "./_test_files.ts";
 
 /** Per column (dotted path): `type/encoding` of every data page of the file, in order. */
 function dataPages(bytes: Uint8Array): Map<string, string[]> {
-  const meta = parquetMetadata(
-    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer,
-  );
   const out = new Map<string, string[]>();
-  for (const group of meta.row_groups) {
-    for (const chunk of group.columns) {
-      const m = chunk.meta_data!;
-      const column = m.path_in_schema.join(".");
-      const start = Number(m.dictionary_page_offset ?? m.data_page_offset);
-      const reader = {
-        view: new DataView(bytes.buffer, bytes.byteOffset, bytes.length),
-        offset: start,
-      };
-      while (reader.offset < start + Number(m.total_compressed_size)) {
-        const header: PageHeader = parquetHeader(reader);
-        reader.offset += header.compressed_page_size;
-        const encoding = header.data_page_header?.encoding ?? header.data_page_header_v2?.encoding;
-        if (encoding === undefined) continue;
-        out.set(column, [...out.get(column) ?? [], `${header.type}/${encoding}`]);
-      }
-    }
+  for (const { column, header } of pagesOf(bytes)) {
+    const encoding = header.data_page_header?.encoding ?? header.data_page_header_v2?.encoding;
+    if (encoding === undefined) continue;
+    out.set(column, [...out.get(column) ?? [], `${header.type}/${encoding}`]);
   }
   return out;
 }
@@ -107,31 +31,6 @@ function variedEvents(count: number): Event[] {
   events[9].metric_value = -1n;
   events[10].metric_value = -123456789012345678n;
   return events;
-}
-
-async function withDuckDB<T>(
-  files: Record<string, Uint8Array>,
-  run: (query: (sql: string) => Promise<unknown[][]>, dir: string) => Promise<T>,
-): Promise<T> {
-  const dir = await Deno.makeTempDir();
-  try {
-    for (const [name, bytes] of Object.entries(files)) {
-      await Deno.writeFile(`${dir}/${name}`, bytes);
-    }
-    const db = await DuckDBInstance.create(":memory:", {
-      home_directory: dir,
-      extension_directory: `${dir}/ext`,
-    });
-    const conn = await db.connect();
-    try {
-      return await run(async (sql) => (await conn.runAndReadAll(sql)).getRows(), dir);
-    } finally {
-      conn.closeSync();
-      db.closeSync();
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 for (const compression of ["SNAPPY", "UNCOMPRESSED"] as const) {
@@ -161,7 +60,7 @@ for (const compression of ["SNAPPY", "UNCOMPRESSED"] as const) {
       `SELECT insert_id, event_key, ts::VARCHAR, metric_value::VARCHAR, identifiers::VARCHAR,
         user_properties::VARCHAR, event_properties::VARCHAR, platform_properties::VARCHAR
        FROM '${file}' ORDER BY file_row_number`;
-    await withDuckDB({ "v1.parquet": v1, "v2.parquet": v2 }, async (query, dir) => {
+    await withDuckDb({ "v1.parquet": v1, "v2.parquet": v2 }, async (query, dir) => {
       const fromV1 = await query(sql(`${dir}/v1.parquet`));
       strictEqual(fromV1.length, events.length);
       deepStrictEqual(fromV1, await query(sql(`${dir}/v2.parquet`)));

@@ -12,7 +12,7 @@ import { bytesSource } from "./source.ts";
 import { compareUtf8, utf8Length } from "./_write_bytes.ts";
 import { GroupEncoder, PageCompression, RECHECK_PAGES } from "./_write_encode.ts";
 import { Bytes } from "./_write_bytes.ts";
-import { dataPageCompression } from "./_test_pages.ts";
+import { dataPageCompression } from "./_test_files.ts";
 import { EncodeWorker, workerForTests, WriteWorkerPool } from "./_write_pipeline.ts";
 import { groupData } from "./_write_wire.ts";
 
