@@ -5,12 +5,8 @@
  *
  * @module
  */
-import {
-  AbortedError,
-  type ErrorCode,
-  EventlakeError,
-  InvalidArgumentError,
-} from "@eventlake/schema";
+import { AbortedError, type ErrorCode, EventlakeError } from "@eventlake/schema";
+import { WorkerPool } from "@eventlake/parquet";
 import type { ObjectInfo, ObjectStore } from "@eventlake/storage";
 import type { InsertIdSet } from "./dedup.ts";
 import type { DayLanding } from "./land.ts";
@@ -44,8 +40,8 @@ const WORKER_URL = new URL("./_import_worker.ts", import.meta.url);
  * default. Without a pool, such a day takes two fresh workers only when some part needs the
  * object path; a day wholly in the exact schema (the fast path) stays on the run's own thread.
  *
- * Idle workers keep their decode buffers (tens of MB each) and keep the process alive:
- * {@linkcode ImportWorkerPool.close} the pool when done (or `using pool = new ImportWorkerPool()`).
+ * Idle workers keep their decode buffers (tens of MB each) and keep the process alive: close the
+ * pool when done (or `using pool = new ImportWorkerPool()`); see {@linkcode WorkerPool}.
  *
  * @example
  * ```ts ignore
@@ -56,61 +52,17 @@ const WORKER_URL = new URL("./_import_worker.ts", import.meta.url);
  * }
  * ```
  */
-export class ImportWorkerPool {
-  /** Workers kept warm between runs. */
-  readonly size: number;
-  #idle: Worker[] = [];
-  #closed = false;
-
+export class ImportWorkerPool extends WorkerPool {
   /** A pool with no worker started yet: runs start them, and give them back when they end. */
   constructor(options: ImportWorkerPoolOptions = {}) {
     const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
-    const size = options.size ?? (cores >= 2 ? 2 : 1);
-    if (!Number.isSafeInteger(size) || size < 0) {
-      throw new InvalidArgumentError(
-        `Cannot create an import worker pool: size must be a whole number >= 0, got ${size}`,
-      );
-    }
-    this.size = size;
-  }
-
-  /** Workers idle and warm now. */
-  get idle(): number {
-    return this.#idle.length;
-  }
-
-  /** Whether {@linkcode ImportWorkerPool.close} was called. */
-  get closed(): boolean {
-    return this.#closed;
+    super("an import worker pool", options.size ?? (cores >= 2 ? 2 : 1));
   }
 
   /** A warm worker if one is idle, else a new one (used by `runImport`). */
   acquire(): Worker {
-    if (this.#closed) throw new AbortedError("The import worker pool is closed");
-    return this.#idle.pop() ?? new Worker(WORKER_URL, { type: "module" });
-  }
-
-  /**
-   * Takes back a worker `acquire` gave: kept warm when it finished its run cleanly (`healthy`)
-   * and the pool has room, else ended.
-   */
-  release(worker: Worker, healthy: boolean): void {
-    worker.onmessage = null;
-    worker.onerror = null;
-    if (healthy && !this.#closed && this.#idle.length < this.size) this.#idle.push(worker);
-    else worker.terminate();
-  }
-
-  /** Ends the idle workers; workers still in a run end with it. Idempotent. */
-  close(): void {
-    this.#closed = true;
-    for (const worker of this.#idle) worker.terminate();
-    this.#idle = [];
-  }
-
-  /** Same as {@linkcode ImportWorkerPool.close}. */
-  [Symbol.dispose](): void {
-    this.close();
+    if (this.closed) throw new AbortedError("The import worker pool is closed");
+    return this.take() ?? new Worker(WORKER_URL, { type: "module" });
   }
 }
 
@@ -151,7 +103,7 @@ export function importInWorkers(
   const workers = new Set<Worker>();
   const end = (worker: Worker, healthy: boolean) => {
     workers.delete(worker);
-    if (pool !== undefined) pool.release(worker, healthy);
+    if (pool !== undefined) pool.give(worker, healthy);
     else worker.terminate();
   };
   const writers = new Map<string, WritableStreamDefaultWriter<Uint8Array>>();

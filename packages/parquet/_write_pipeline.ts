@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { AbortedError, InvalidArgumentError } from "@eventlake/schema";
+import { AbortedError } from "@eventlake/schema";
+import { WorkerPool } from "./worker_pool.ts";
 import { type FromEncoder, type GroupWire, type ToEncoder, wireBuffers } from "./_write_wire.ts";
 
 /** Tests only: the module the writer's workers load instead of `_write_worker.ts`. */
@@ -20,10 +21,8 @@ export interface WriteWorkerPoolOptions {
  * producer's daily job). A new worker's code starts cold for every file — its first row groups
  * take 2-3x as long as later ones — so with `worker: true` alone a file of a million rows pays
  * the warm-up each time; writes given the same pool (`WriteEventsOptions.workerPool`) take a
- * warm worker and give it back when they close cleanly.
- *
- * Idle workers keep the process alive: {@linkcode WriteWorkerPool.close} the pool when done
- * (or `using pool = new WriteWorkerPool()`).
+ * warm worker and give it back when they close cleanly. See {@linkcode WorkerPool} (close it
+ * when done: idle workers keep the process alive).
  *
  * @example
  * ```ts
@@ -33,57 +32,10 @@ export interface WriteWorkerPoolOptions {
  * console.log(summary.rows, pool.size); // 0 1
  * ```
  */
-export class WriteWorkerPool {
-  /** Workers kept warm between files. */
-  readonly size: number;
-  #idle: Worker[] = [];
-  #closed = false;
-
-  /** A pool with no worker started yet: writes start them, and give them back when they close. */
+export class WriteWorkerPool extends WorkerPool {
+  /** A pool with no worker started yet, keeping `options.size` (default 1) warm. */
   constructor(options: WriteWorkerPoolOptions = {}) {
-    const size = options.size ?? 1;
-    if (!Number.isSafeInteger(size) || size < 0) {
-      throw new InvalidArgumentError(
-        `Cannot create a write worker pool: size must be a whole number >= 0, got ${size}`,
-      );
-    }
-    this.size = size;
-  }
-
-  /** Workers idle and warm now. */
-  get idle(): number {
-    return this.#idle.length;
-  }
-
-  /** Whether {@linkcode WriteWorkerPool.close} was called. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** A warm, loaded worker if one is idle (used by the writer). */
-  take(): Worker | undefined {
-    return this.#closed ? undefined : this.#idle.pop();
-  }
-
-  /** Takes back a loaded worker that finished a file cleanly; ends it if there is no room. */
-  give(worker: Worker): void {
-    worker.onmessage = null;
-    worker.onerror = null;
-    worker.onmessageerror = null;
-    if (!this.#closed && this.#idle.length < this.size) this.#idle.push(worker);
-    else worker.terminate();
-  }
-
-  /** Ends the idle workers; a worker still writing ends with its write. Idempotent. */
-  close(): void {
-    this.#closed = true;
-    for (const worker of this.#idle) worker.terminate();
-    this.#idle = [];
-  }
-
-  /** Same as {@linkcode WriteWorkerPool.close}. */
-  [Symbol.dispose](): void {
-    this.close();
+    super("a write worker pool", options.size ?? 1);
   }
 }
 

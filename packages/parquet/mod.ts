@@ -10,7 +10,7 @@
  * - Writing: {@linkcode writeEvents} (an iterable of events into a `WritableStream`),
  *   {@linkcode EventBatchWriter} (append events one at a time), {@linkcode WriteSummary}; with
  *   `worker: true` a Web Worker encodes while this thread shreds the next row group, and a
- *   {@linkcode WriteWorkerPool} keeps that worker warm from file to file.
+ *   {@linkcode WriteWorkerPool} (a {@linkcode WorkerPool}) keeps that worker warm from file to file.
  * - Reading: {@linkcode readEvents} (one event at a time), {@linkcode readEventBatches}
  *   (arrays of events), {@linkcode inspectParquet} (schema, row groups, codecs, `ts` range and
  *   whether the file is exactly our format).
@@ -58,3 +58,4 @@ export * from "./read.ts";
 export * from "./inspect.ts";
 export * from "./write.ts";
 export { WriteWorkerPool, type WriteWorkerPoolOptions } from "./_write_pipeline.ts";
+export { WorkerPool } from "./worker_pool.ts";
