@@ -23,7 +23,7 @@ import { readPlain } from "hyparquet/src/plain.js";
 import { badFile, RAW_PARSERS } from "./_read_footer.ts";
 import type { Leaf } from "./_read_layout.ts";
 import { decodeDecimal, decodeDecimalAt } from "./_read_decimal.ts";
-import { readHybrid } from "./_read_rle.ts";
+import { readHybrid, v1LevelsEnd } from "./_read_rle.ts";
 import { snappyDecompressInto } from "./_read_snappy.ts";
 
 /** Largest decompressed page accepted: a header cannot make us allocate more. */
@@ -775,10 +775,9 @@ function soleRun(page: Uint8Array, pos: number, end: number, width: number, coun
  * sets {@linkcode soleLevel}.
  */
 function readLevels(page: Uint8Array, pos: number, max: number, out: Uint8Array): number {
-  if (pos + 4 > page.length) throw new RangeError("levels start past the page end");
-  const len = (page[pos] | page[pos + 1] << 8 | page[pos + 2] << 16 | page[pos + 3] << 24) >>> 0;
+  const end = v1LevelsEnd(page, pos);
   pos += 4;
-  if (pos + len > page.length) throw new RangeError(`levels claim ${len} bytes past the page end`);
+  const len = end - pos;
   const width = bitWidth(max);
   if (out.length > 0 && soleRun(page, pos, pos + len, width, out.length) >= 0) {
     if (soleLevel > max) throw new RangeError(`level ${soleLevel} is above the maximum ${max}`);

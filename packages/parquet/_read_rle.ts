@@ -178,3 +178,16 @@ export function readHybrid(
   }
   return pos;
 }
+
+/**
+ * The end of a DATA_PAGE (v1) page's levels at `at`: a 4-byte little-endian length, then that
+ * many bytes of hybrid runs (which start at `at + 4`). Throws when they pass the page's end.
+ */
+export function v1LevelsEnd(page: Uint8Array, at: number): number {
+  if (at + 4 > page.length) throw new RangeError("levels start past the page end");
+  const len = (page[at] | page[at + 1] << 8 | page[at + 2] << 16 | page[at + 3] << 24) >>> 0;
+  if (at + 4 + len > page.length) {
+    throw new RangeError(`levels claim ${len} bytes past the page end`);
+  }
+  return at + 4 + len;
+}

@@ -17,7 +17,7 @@ import type { ColumnMetaData, CompressionCodec, Compressors, PageHeader } from "
 import { parquetHeader } from "hyparquet/src/column.js";
 import { decompressPage } from "hyparquet/src/datapage.js";
 import type { Leaf } from "./_read_layout.ts";
-import { readHybrid } from "./_read_rle.ts";
+import { readHybrid, v1LevelsEnd } from "./_read_rle.ts";
 import { snappyDecompressInto } from "./_read_snappy.ts";
 
 /** Largest decompressed page accepted (as the reader). */
@@ -419,14 +419,6 @@ function readDictionary(
     if (at > body.length) throw new Error("dictionary past the page end");
   }
   return { count, bytes: body, starts, lengths, stored, codec };
-}
-
-/** The end of the v1 levels at `at` in `page`: a 4-byte little-endian length, then the runs. */
-function v1LevelsEnd(page: Uint8Array, at: number): number {
-  if (at + 4 > page.length) throw new Error("levels start past the page end");
-  const len = (page[at] | page[at + 1] << 8 | page[at + 2] << 16 | page[at + 3] << 24) >>> 0;
-  if (at + 4 + len > page.length) throw new Error("levels past the page end");
-  return at + 4 + len;
 }
 
 function readLevels(page: Uint8Array, start: number, end: number, max: number, out: Uint8Array) {
