@@ -232,53 +232,37 @@ serverTest(
   },
 );
 
-serverTest("write() whose byte stream fails mid multipart upload aborts the upload", async () => {
-  const store = s3({ partSize: 5 * MiB });
-  const key = `bodyfail-bytes-${crypto.randomUUID().slice(0, 8)}/big.bin`;
-  let sent = 0;
-  const body = new ReadableStream({
-    type: "bytes",
-    pull(c) {
-      if (sent++ === 12) c.error(new Error("disk read failed"));
-      else c.enqueue(new Uint8Array(MiB));
+for (const kind of ["byte", "default"] as const) {
+  serverTest(
+    `write() whose ${kind} stream fails mid multipart upload aborts the upload`,
+    async () => {
+      const store = s3({ partSize: 5 * MiB });
+      const key = `bodyfail-${kind}-${crypto.randomUUID().slice(0, 8)}/big.bin`;
+      let sent = 0;
+      const pull = (
+        c: ReadableStreamDefaultController<Uint8Array> | ReadableByteStreamController,
+      ) => {
+        if (sent++ === 12) c.error(new Error("disk read failed"));
+        else c.enqueue(new Uint8Array(MiB));
+      };
+      const body = kind === "byte"
+        ? new ReadableStream({ type: "bytes", pull }) as ReadableStream<Uint8Array>
+        : new ReadableStream<Uint8Array>({ pull });
+      try {
+        await rejects(store.write(key, body), (e: unknown) => {
+          ok(e instanceof InvalidArgumentError, `got ${e}`);
+          match(e.message, /reading the body failed: disk read failed/);
+          return true;
+        });
+        strictEqual(await store.exists(key), false);
+        deepStrictEqual(await store.listPendingUploads(key), []);
+        strictEqual(await store.abortPendingUploads(key), 0);
+      } finally {
+        await store.close();
+      }
     },
-  }) as ReadableStream<Uint8Array>;
-  try {
-    await rejects(store.write(key, body), (e: unknown) => {
-      ok(e instanceof InvalidArgumentError, `got ${e}`);
-      match(e.message, /reading the body failed: disk read failed/);
-      return true;
-    });
-    strictEqual(await store.exists(key), false);
-    deepStrictEqual(await store.listPendingUploads(key), []);
-  } finally {
-    await store.close();
-  }
-});
-
-serverTest("write() whose body stream fails mid multipart upload aborts the upload", async () => {
-  const store = s3({ partSize: 5 * MiB });
-  const key = `bodyfail-${crypto.randomUUID().slice(0, 8)}/big.bin`;
-  let sent = 0;
-  const body = new ReadableStream<Uint8Array>({
-    pull(c) {
-      if (sent++ === 12) c.error(new Error("disk read failed"));
-      else c.enqueue(new Uint8Array(MiB));
-    },
-  });
-  try {
-    await rejects(store.write(key, body), (e: unknown) => {
-      ok(e instanceof InvalidArgumentError, `got ${e}`);
-      match(e.message, /reading the body failed: disk read failed/);
-      return true;
-    });
-    strictEqual(await store.exists(key), false);
-    deepStrictEqual(await store.listPendingUploads(key), []);
-    strictEqual(await store.abortPendingUploads(key), 0);
-  } finally {
-    await store.close();
-  }
-});
+  );
+}
 
 serverTest("list() pages hide page boundaries, with and without a delimiter", async () => {
   const store = s3({ listPageSize: 2 });
